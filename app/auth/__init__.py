@@ -1,0 +1,36 @@
+"""Signing in on the field node: a local HSC profile unlocked with a passphrase."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db, login_manager
+from app.models import HscProfile
+
+MIN_PASSPHRASE_LENGTH = 10
+
+
+def hash_passphrase(passphrase: str) -> str:
+    return generate_password_hash(passphrase, method="scrypt")
+
+
+def passphrase_matches(profile: HscProfile, passphrase: str) -> bool:
+    return check_password_hash(profile.passphrase_hash, passphrase)
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_profile(profile_id: str) -> HscProfile | None:
+        try:
+            return db.session.get(HscProfile, uuid.UUID(profile_id))
+        except ValueError:
+            return None

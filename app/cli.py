@@ -1,0 +1,56 @@
+"""Commands for running a node: ``python -m app field serve``, ``create-hsc``, ``seed-demo``."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from app import queries
+from app.auth import MIN_PASSPHRASE_LENGTH, hash_passphrase
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=8001, show_default=True, type=int)
+    @click.option("--threads", default=4, show_default=True, type=int)
+    def serve(host: str, port: int, threads: int) -> None:
+        """Bring the database up to date, then serve this node with waitress."""
+        from waitress import serve as waitress_serve
+
+        upgrade()
+        click.echo(f"Housing MOT {current_app.config['ROLE']} node on http://{host}:{port}/")
+        waitress_serve(current_app, host=host, port=port, threads=threads, ident="housing-mot")
+
+    @app.cli.command("create-hsc")
+    @click.option("--name", required=True)
+    @click.option("--email", required=True)
+    @click.option(
+        "--passphrase-env",
+        default="HMOT_PASSPHRASE",
+        show_default=True,
+        help="Environment variable holding the passphrase; prompted for if unset.",
+    )
+    def create_hsc(name: str, email: str, passphrase_env: str) -> None:
+        """Create a local HSC profile to sign in with on this device."""
+        passphrase = os.environ.get(passphrase_env) or click.prompt(
+            "Passphrase", hide_input=True, confirmation_prompt=True
+        )
+        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+            raise click.BadParameter(
+                f"the passphrase must be at least {MIN_PASSPHRASE_LENGTH} characters"
+            )
+        if queries.get_profile_by_email(email):
+            raise click.BadParameter(f"a profile for {email} already exists on this device")
+        queries.create_profile(name, email, hash_passphrase(passphrase))
+        click.echo(f"Created a profile for {name}.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Add a demo HSC profile and a few demo visits (two are the case stories, part done)."""
+        from app.demo import seed
+
+        click.echo(seed())

@@ -1,0 +1,106 @@
+"""Configuration classes, chosen by name (``HMOT_ENV``) and read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("HMOT_INSTANCE_DIR", ROOT / "instance"))
+
+
+def _field_secret_key(instance: Path) -> str:
+    """A per-device key kept beside the database, so sessions survive a restart of the node."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    ENV_NAME = "base"
+    ROLE = "field"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 60 * 60  # one working day on the device
+    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}}
+    WTF_CSRF_TIME_LIMIT = None  # a form may sit open for a whole visit
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
+    ]
+    COMPRESS_ALGORITHM = ["gzip"]
+    COMPRESS_MIN_SIZE = 256
+    FORM_DEFINITIONS_DIR = str(ROOT / "forms")
+    COUNCIL_NAME = os.environ.get("HMOT_COUNCIL_NAME", "Leicestershire Housing Support")
+    # A test that reaches for central without starting one fails loudly.
+    CENTRAL_URL = os.environ.get("HMOT_CENTRAL_URL", "")
+
+    @classmethod
+    def init(cls, role: str) -> dict:
+        instance = _instance_dir()
+        db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / (role + '.db')}"
+        key = os.environ.get("SECRET_KEY") or (
+            _field_secret_key(instance) if role == "field" else ""
+        )
+        return {"ROLE": role, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": key}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+    @classmethod
+    def init(cls, role: str) -> dict:
+        values = super().init(role)
+        values["SECRET_KEY"] = values["SECRET_KEY"] or "development-only-key"
+        return values
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    CENTRAL_URL = "http://you-forgot-to-start-a-central-server.invalid"
+
+    @classmethod
+    def init(cls, role: str) -> dict:
+        values = super().init(role)
+        values["SECRET_KEY"] = values["SECRET_KEY"] or "test-only-key"
+        return values
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def init(cls, role: str) -> dict:
+        values = super().init(role)
+        if role == "central" and len(values["SECRET_KEY"]) < 32:
+            raise RuntimeError("Set SECRET_KEY (at least 32 characters) before starting central.")
+        return values
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    name = name or os.environ.get("HMOT_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown HMOT_ENV {name!r}; use one of {', '.join(CONFIGS)}") from None

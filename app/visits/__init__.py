@@ -1,0 +1,15 @@
+"""The Housing MOT journey on the field node, one module per step."""
+
+from flask import Blueprint
+
+bp = Blueprint("visits", __name__)
+
+from app.visits import (  # noqa: E402  - the modules register their routes on bp
+    check_answers,
+    my_visits,
+    section,
+    start,
+    summary,
+)
+
+__all__ = ["bp", "check_answers", "my_visits", "section", "start", "summary"]

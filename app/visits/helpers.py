@@ -1,0 +1,114 @@
+"""Shared by the journey's views: loading the HSC's own visit and its evaluated view."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from flask import abort, current_app, url_for
+from flask_login import current_user
+
+from app import queries
+from app.formengine import FormDefinition, VisitView
+from app.formengine.definition import Page, Section
+from app.formengine.evaluation import age_on
+from app.models import Visit
+
+CANNOT_START, NOT_STARTED, IN_PROGRESS, COMPLETED = (
+    "cannot_start",
+    "not_started",
+    "in_progress",
+    "completed",
+)
+
+
+def load_visit(visit_id: uuid.UUID) -> Visit:
+    visit = queries.get_visit(current_user.id, visit_id)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def definition_for(visit: Visit) -> FormDefinition:
+    definition = current_app.extensions["forms"].get(visit.form_id, visit.form_version)
+    if definition is None:
+        raise LookupError(f"form {visit.form_id} v{visit.form_version} is not installed")
+    return definition
+
+
+def view_for(visit: Visit) -> VisitView:
+    return VisitView(
+        definition_for(visit),
+        visit.answers,
+        setting=visit.setting,
+        age=age_on(visit.resident.date_of_birth, visit.visit_date),
+        referral_source=visit.referral_source,
+    )
+
+
+def section_or_404(view: VisitView, section_id: str) -> Section:
+    section = view.definition.section(section_id)
+    if section is None:
+        abort(404)
+    return section
+
+
+@dataclass(frozen=True)
+class Task:
+    section: Section
+    status: str
+    href: str | None
+
+
+def section_status(visit: Visit, view: VisitView, section: Section) -> str:
+    gate = next((s for s in view.definition.sections if s.gate), None)
+    entry = visit.progress.get(section.id, {})
+    if section is not gate:
+        gate_done = gate is None or visit.progress.get(gate.id, {}).get("completed")
+        if not gate_done or view.declined:
+            return CANNOT_START
+    if entry.get("completed"):
+        return COMPLETED
+    return IN_PROGRESS if entry.get("rev") else NOT_STARTED
+
+
+def tasks(visit: Visit, view: VisitView) -> list[Task]:
+    result = []
+    for section in view.definition.sections:
+        status = section_status(visit, view, section)
+        href = None
+        if status == COMPLETED:
+            href = url_for("visits.check_answers", visit_id=visit.id, section=section.id)
+        elif status != CANNOT_START:
+            href = url_for("visits.section_start", visit_id=visit.id, section=section.id)
+        result.append(Task(section, status, href))
+    return result
+
+
+def all_sections_complete(visit: Visit, view: VisitView) -> bool:
+    statuses = [section_status(visit, view, s) for s in view.definition.sections]
+    if view.declined:
+        gate = next(s for s in view.definition.sections if s.gate)
+        return section_status(visit, view, gate) == COMPLETED
+    return all(status == COMPLETED for status in statuses)
+
+
+def page_url(visit: Visit, section: Section, page: Page, *, back_to_check: bool = False) -> str:
+    args = {"return": "check-answers"} if back_to_check else {}
+    return url_for("visits.page", visit_id=visit.id, section=section.id, page=page.id, **args)
+
+
+def next_page(view: VisitView, section: Section, after: Page | None) -> Page | None:
+    pages = view.shown_pages(section)
+    if after is None:
+        return pages[0] if pages else None
+    ids = [p.id for p in section.pages]
+    position = ids.index(after.id)
+    return next((p for p in pages if ids.index(p.id) > position), None)
+
+
+def previous_page(view: VisitView, section: Section, before: Page) -> Page | None:
+    ids = [p.id for p in section.pages]
+    position = ids.index(before.id)
+    earlier = [p for p in view.shown_pages(section) if ids.index(p.id) < position]
+    return earlier[-1] if earlier else None
