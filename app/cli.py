@@ -23,7 +23,8 @@ def register(app: Flask) -> None:
 
         upgrade()
         click.echo(f"Housing MOT {current_app.config['ROLE']} node on http://{host}:{port}/")
-        waitress_serve(current_app, host=host, port=port, threads=threads, ident="housing-mot")
+        app = current_app._get_current_object()
+        waitress_serve(app, host=host, port=port, threads=threads, ident="housing-mot")
 
     @app.cli.command("create-hsc")
     @click.option("--name", required=True)

@@ -157,6 +157,8 @@ class _Loader:
         return DefinitionError(self.path, where, message)
 
     def require(self, data: dict, key: str, where: str, kind: type = str) -> Any:
+        if not isinstance(data, dict):
+            raise self.fail(where, f"expected a mapping with '{key}', found {data!r}")
         if key not in data:
             raise self.fail(where, f"missing '{key}'")
         value = data[key]
@@ -187,6 +189,11 @@ class _Loader:
                     where, f"refers to question '{name}', which is not answered before it"
                 )
         for literal in expression.literals:
+            if literal.question == "setting" and literal.value not in SETTINGS:
+                raise self.fail(
+                    where,
+                    f"compares setting with '{literal.value}'; use one of {', '.join(SETTINGS)}",
+                )
             question = known.get(literal.question)
             if question is None or not question.options:
                 continue
@@ -389,6 +396,8 @@ class _Loader:
             raw_clauses = raw.get("any") or [{"when": raw.get("when"), "reason": raw.get("reason")}]
             clauses = []
             for raw_clause in raw_clauses:
+                if not isinstance(raw_clause, dict):
+                    raise self.fail(where, "each clause under 'any' needs 'when' and 'reason'")
                 when = self.expression(raw_clause.get("when"), where)
                 self.check_names(when, where, questions)
                 reason = self.require(raw_clause, "reason", where)

@@ -66,7 +66,10 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
 def _contains(left: Any, right: Any) -> bool:
     if left is None or right is None:
         return False
-    if isinstance(right, list | tuple | set | frozenset | str):
+    if isinstance(right, str):
+        # An answer is one whole option value: 'no' in F1 must not match 'not_sure'.
+        right = (right,)
+    if isinstance(right, list | tuple | set | frozenset):
         if isinstance(left, list):
             return any(item in right for item in left)
         return left in right
@@ -126,6 +129,9 @@ class _Compiler:
             isinstance(node, ast.UnaryOp) and not isinstance(node.op, ast.Not)
         ):
             raise self.fail("expected a condition (a comparison or a function call)")
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "count_true":
+            # A number, never True: as a condition it would silently never hold.
+            raise self.fail("count_true() gives a number; compare it, as in count_true(...) >= 2")
         return self.node(node)
 
     def node(self, node: ast.expr) -> Evaluator:

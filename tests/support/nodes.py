@@ -1,0 +1,101 @@
+"""Real field-node processes for integration and browser tests.
+
+A node is ``python -m app field serve`` in a subprocess, with its own instance folder and
+SQLite file, on a free loopback port. ``kill()`` sends SIGKILL, as a crash or a flat
+battery would; ``start()`` again brings the same node back on the same database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FieldNode:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self._log = None
+        self.log_path = directory / "node.log"
+        self.env = {
+            **os.environ,
+            "HMOT_ENV": "test",
+            "HMOT_INSTANCE_DIR": str(directory / "instance"),
+            "DATABASE_URL": f"sqlite:///{directory / 'field.db'}",
+        }
+
+    def command(self, *args: str, env: dict | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "field", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def create_hsc(self, name: str, email: str, passphrase: str) -> None:
+        self.command("db", "upgrade")
+        self.command(
+            "create-hsc", "--name", name, "--email", email, env={"HMOT_PASSPHRASE": passphrase}
+        )
+
+    def start(self) -> FieldNode:
+        self._log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "field", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"field node exited: {self.log_path.read_text()}")
+            try:
+                if requests.get(f"{self.url}/_status", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("field node did not start in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, no chance to flush anything."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._close_log()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
