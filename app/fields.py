@@ -20,6 +20,10 @@ def is_blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def _typed(field) -> bool:
+    return any(str(value).strip() for value in (field.raw_data or []))
+
+
 class Required:
     """GOV.UK style required check with a message written for the question."""
 
@@ -28,12 +32,13 @@ class Required:
         self.field_flags = {}  # no HTML 'required': validation happens on Continue
 
     def __call__(self, form, field) -> None:
-        if field.errors:  # a parse error says more than "enter ..." would
-            raise StopValidation()
         data = field.data.strip() if isinstance(field.data, str) else field.data
-        if is_blank(data):
-            field.errors[:] = []
-            raise StopValidation(self.message)
+        if not is_blank(data):
+            return
+        if _typed(field) and field.errors:
+            raise StopValidation()  # what was typed has its own error ("must be a real date")
+        field.errors[:] = []  # nothing chosen is "select an answer", not "not a valid choice"
+        raise StopValidation(self.message)
 
 
 class Optional:
@@ -42,7 +47,8 @@ class Optional:
 
     def __call__(self, form, field) -> None:
         data = field.data.strip() if isinstance(field.data, str) else field.data
-        if is_blank(data) and not field.errors:
+        if is_blank(data) and not _typed(field):
+            field.errors[:] = []
             raise StopValidation()
 
 

@@ -214,3 +214,20 @@ def test_another_hscs_visit_is_not_found(app, signed_in):
     for url in (f"/visits/{visit.id}", f"/visits/{visit.id}/summary",
                 f"/visits/{visit.id}/sections/falls/falls-history"):  # fmt: skip
         assert signed_in.get(url).status_code == 404
+
+
+def test_a_question_left_unanswered_asks_for_an_answer_rather_than_calling_it_invalid(signed_in):
+    visit_id = start(signed_in)
+    html = signed_in.submit(f"/visits/{visit_id}/sections/about-the-person/consent", {}).get_data(
+        as_text=True
+    )
+    assert "Select an answer for: Does the resident agree" in html
+    assert "Not a valid choice" not in html
+
+
+def test_an_impossible_date_keeps_its_own_message(signed_in):
+    html = signed_in.submit("/visits/start", {**START, "date_of_birth": ["31", "2", ""]}).get_data(
+        as_text=True
+    )
+    assert "Date of birth must include a year" in html
+    assert "Enter the resident’s date of birth" not in html
