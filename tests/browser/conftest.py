@@ -91,6 +91,16 @@ def context(browser):
 
 @pytest.fixture
 def page(context) -> Page:
+    """A tab that fails the test on a script error or a content-security-policy violation."""
     page = context.new_page()
     page.set_default_timeout(10_000)
-    return page
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield page
+    assert not problems, problems
