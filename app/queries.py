@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from app.db import write_transaction
 from app.extensions import db
@@ -80,7 +80,12 @@ def record_sign_in(profile: HscProfile) -> None:
 
 
 def list_visits(hsc_id: uuid.UUID) -> VisitLists:
-    base = select(Visit).where(Visit.hsc_id == hsc_id)
+    # The lists show who and when, so the answers are not loaded (nor parsed from JSON).
+    base = (
+        select(Visit)
+        .where(Visit.hsc_id == hsc_id)
+        .options(defer(Visit.answers), defer(Visit.progress), defer(Visit.consents))
+    )
     drafts = db.session.scalars(
         base.where(Visit.status == "draft").order_by(Visit.updated_at.desc())
     ).all()
@@ -240,11 +245,3 @@ def save_consents(
             visit.completed_at = now
             _audit(hsc_id, "visit_completed", visit)
     return visit
-
-
-def count_visits() -> int:
-    return db.session.scalar(select(func.count()).select_from(Visit)) or 0
-
-
-def today() -> date:
-    return date.today()

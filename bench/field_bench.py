@@ -201,7 +201,7 @@ class Recorder:
             self.worker.append(("/" + request.url.split("/", 3)[-1], "by worker", wire))
 
     def _set(self, event: dict, **values) -> None:
-        self.requests[event["requestId"]].update(values)
+        self.requests.get(event["requestId"], {}).update(values)  # ignore earlier requests
 
     def _sent(self, e: dict) -> None:
         url = "/" + e["request"]["url"].split("//", 1)[-1].split("/", 1)[-1]
@@ -224,10 +224,11 @@ class Recorder:
         return [r["type"] for r in self.requests.values() if r["cached"]]
 
 
-def load(context, url: str, *, clear_cache: bool = False) -> Recorder:
+def load(context, url: str, *, clear_cache: bool = False, until: str = "true") -> Recorder:
     page = context.pages[0] if context.pages else context.new_page()
     recorder = Recorder(context, page, clear_cache=clear_cache)
     page.goto(url, wait_until="networkidle")
+    page.wait_for_function(until)
     page.wait_for_timeout(300)  # let the last protocol events arrive
     assert page.url == url, f"expected {url}, landed on {page.url}"
     recorder.stop()
@@ -257,8 +258,7 @@ def measure_bytes(db_path: Path, directory: Path, visit_id: uuid.UUID) -> dict[s
             loads = {"first": load(blocked, url, clear_cache=True)}
             # Then a first visit that installs the worker (it precaches), and a repeat visit.
             normal = browser.new_context(viewport=TABLET_PORTRAIT, storage_state=state)
-            loads["install"] = load(normal, url)
-            normal.pages[0].wait_for_function("navigator.serviceWorker.controller !== null")
+            loads["install"] = load(normal, url, until="navigator.serviceWorker.controller")
             loads["repeat"] = load(normal, url)
             browser.close()
     finally:

@@ -66,7 +66,12 @@ class Visit(db.Model):
     """
 
     __tablename__ = "visit"
-    __table_args__ = (Index("ix_visit_hsc_status_updated", "hsc_id", "status", "updated_at"),)
+    __table_args__ = (
+        # Drafts: one HSC's visits of one status, newest first.
+        Index("ix_visit_hsc_status_updated", "hsc_id", "status", "updated_at"),
+        # Recent completed visits: newest first, walking the index until 50 are found.
+        Index("ix_visit_hsc_updated", "hsc_id", "updated_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resident.id"))

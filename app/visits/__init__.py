@@ -10,6 +10,7 @@ from app.visits import (  # noqa: E402  - the modules register their routes on b
     section,
     start,
     summary,
+    task_list,
 )
 
-__all__ = ["bp", "check_answers", "my_visits", "section", "start", "summary"]
+__all__ = ["bp", "check_answers", "my_visits", "section", "start", "summary", "task_list"]

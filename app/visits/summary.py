@@ -1,4 +1,4 @@
-"""The task list, the summary of referrals and signposts with consent, and completion."""
+"""Referrals and consent: the proposed referrals and signposts, consent to share, completion."""
 
 import uuid
 
@@ -7,37 +7,12 @@ from flask_login import current_user, login_required
 
 from app import queries
 from app.visits import bp
-from app.visits.forms import REFERRAL_SOURCES, SETTINGS, label_for
-from app.visits.helpers import all_sections_complete, load_visit, tasks, view_for
+from app.visits.helpers import all_sections_complete, load_visit, view_for
 
 STALE_MESSAGE = (
     "Consent was recorded in another tab or window after you opened this page. "
     "Check the choices below, then save again."
 )
-
-
-@bp.get("/visits/<uuid:visit_id>")
-@login_required
-def task_list(visit_id: uuid.UUID):
-    visit = load_visit(visit_id)
-    view = view_for(visit)
-    if visit.is_locked:
-        return render_template(
-            "visits/completed.html",
-            visit=visit,
-            view=view,
-            outcomes=view.outcomes,
-            setting=label_for(SETTINGS, visit.setting),
-            source=label_for(REFERRAL_SOURCES, visit.referral_source),
-        )
-    return render_template(
-        "visits/task-list.html",
-        visit=visit,
-        view=view,
-        tasks=tasks(visit, view),
-        ready=all_sections_complete(visit, view),
-        setting=label_for(SETTINGS, visit.setting),
-    )
 
 
 @bp.route("/visits/<uuid:visit_id>/summary", methods=["GET", "POST"])
