@@ -25,6 +25,7 @@ def _field_secret_key(instance: Path) -> str:
 
 class Config:
     ENV_NAME = "base"
+    FALLBACK_SECRET_KEY = ""
     ROLE = "field"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -52,42 +53,36 @@ class Config:
         instance = _instance_dir()
         db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / (role + '.db')}"
         key = os.environ.get("SECRET_KEY") or (
-            _field_secret_key(instance) if role == "field" else ""
+            _field_secret_key(instance) if role == "field" else cls.FALLBACK_SECRET_KEY
         )
         return {"ROLE": role, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": key}
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
-
-    @classmethod
-    def init(cls, role: str) -> dict:
-        values = super().init(role)
-        values["SECRET_KEY"] = values["SECRET_KEY"] or "development-only-key"
-        return values
+    FALLBACK_SECRET_KEY = "development-only-key"  # noqa: S105 - never used in production
 
 
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
+    FALLBACK_SECRET_KEY = "test-only-key"  # noqa: S105 - never used in production
     CENTRAL_URL = "http://you-forgot-to-start-a-central-server.invalid"
-
-    @classmethod
-    def init(cls, role: str) -> dict:
-        values = super().init(role)
-        values["SECRET_KEY"] = values["SECRET_KEY"] or "test-only-key"
-        return values
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = True
 
     @classmethod
     def init(cls, role: str) -> dict:
         values = super().init(role)
-        if role == "central" and len(values["SECRET_KEY"]) < 32:
-            raise RuntimeError("Set SECRET_KEY (at least 32 characters) before starting central.")
+        if role == "central":
+            if len(values["SECRET_KEY"]) < 32:
+                raise RuntimeError(
+                    "Set SECRET_KEY (at least 32 characters) before starting central."
+                )
+            # The field node is served over http://127.0.0.1; central only ever over HTTPS.
+            values["SESSION_COOKIE_SECURE"] = True
         return values
 
 
