@@ -231,3 +231,24 @@ def test_an_impossible_date_keeps_its_own_message(signed_in):
     )
     assert "Date of birth must include a year" in html
     assert "Enter the resident’s date of birth" not in html
+
+
+def test_the_summary_shows_the_key_safe_conflict_warning(app, signed_in, profile):
+    visit_id = start(signed_in)
+    with app.app_context():
+        queries.save_answers(profile.id, load(app, visit_id).id, "security", 0,
+                             {"S_KEYSAFE": "yes", "S_CHAIN": "yes"}, [], "")  # fmt: skip
+    html = signed_in.text(f"/visits/{visit_id}/summary")
+    assert "govuk-warning-text" in html
+    assert "key safe" in html.lower() and "chain" in html.lower()
+
+
+def test_the_summary_suggests_a_home_visit_after_a_clinic_visit_that_finds_falls(
+    app, signed_in, profile
+):
+    visit_id = start(signed_in, setting="gp_clinic")
+    with app.app_context():
+        queries.save_answers(profile.id, load(app, visit_id).id, "falls", 0,
+                             {"F1": "yes", "F2": 2}, [], "")  # fmt: skip
+    html = signed_in.text(f"/visits/{visit_id}/summary")
+    assert 'id="prompt-home_visit_suggested"' in html
