@@ -14,6 +14,20 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+@migrate.configure
+def _versions_for_role(config):
+    """Each role's database has its own chain of migrations, in versions/<role>/."""
+    from flask import current_app
+
+    directory = config.get_main_option("script_location")
+    config.set_main_option(
+        "version_locations", f"{directory}/versions/{current_app.config['ROLE']}"
+    )
+    return config
+
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 compress = Compress()

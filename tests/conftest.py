@@ -10,39 +10,52 @@ import pytest
 from flask_migrate import upgrade
 
 from app import create_app
+from app.extensions import db
 from tests.support.factories import make_profile
 from tests.support.pages import PageClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory) -> Path:
-    """A field database built by running the migrations, copied for each test."""
-    path = tmp_path_factory.mktemp("template") / "field.db"
-    app = create_app("field", "test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+def _migrated(role: str, directory: Path) -> Path:
+    path = directory / f"{role}.db"
+    app = create_app(role, "test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
     with app.app_context():
         upgrade()
-        from app.extensions import db
-
         db.engine.dispose()
     return path
 
 
-@pytest.fixture
-def app(migrated_database, tmp_path, monkeypatch):
-    monkeypatch.setenv("HMOT_INSTANCE_DIR", str(tmp_path / "instance"))
-    path = tmp_path / "field.db"
-    shutil.copy(migrated_database, path)
-    app = create_app("field", "test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory) -> dict[str, Path]:
+    """A database per role built by running its migrations, copied for each test."""
+    directory = tmp_path_factory.mktemp("template")
+    return {role: _migrated(role, directory) for role in ("field", "central")}
+
+
+def _app(role: str, template: Path, tmp_path: Path):
+    path = tmp_path / f"{role}.db"
+    shutil.copy(template, path)
+    app = create_app(role, "test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
     # No app context stays pushed: each request must get its own, as in production
     # (a shared one would share ``g`` between requests). Tests that use queries directly
     # open one with ``with app.app_context():``.
     yield app
     with app.app_context():
-        from app.extensions import db
-
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_databases, tmp_path, monkeypatch):
+    """A field node."""
+    monkeypatch.setenv("HMOT_INSTANCE_DIR", str(tmp_path / "instance"))
+    yield from _app("field", migrated_databases["field"], tmp_path)
+
+
+@pytest.fixture
+def central_app(migrated_databases, tmp_path, monkeypatch):
+    monkeypatch.setenv("HMOT_INSTANCE_DIR", str(tmp_path / "instance"))
+    yield from _app("central", migrated_databases["central"], tmp_path)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Signing in on the field node: a local HSC profile unlocked with a passphrase."""
+"""Signing in: on the field node a local HSC profile unlocked with a passphrase; on central a
+user account with a password."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import Flask
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db, login_manager
-from app.models import HscProfile
+from app.models import HscProfile, User
 
 MIN_PASSPHRASE_LENGTH = 10
 
@@ -28,9 +29,12 @@ def init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    # The field node signs in local HSC profiles; central signs in user accounts.
+    model = HscProfile if app.config["ROLE"] == "field" else User
+
     @login_manager.user_loader
-    def load_profile(profile_id: str) -> HscProfile | None:
+    def load_user(user_id: str) -> HscProfile | User | None:
         try:
-            return db.session.get(HscProfile, uuid.UUID(profile_id))
+            return db.session.get(model, uuid.UUID(user_id))
         except ValueError:
             return None

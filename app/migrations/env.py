@@ -28,6 +28,16 @@ def get_engine_url():
 # target_metadata = mymodel.Base.metadata
 config.set_main_option("sqlalchemy.url", get_engine_url())
 target_db = current_app.extensions["migrate"].db
+# Each role has its own database and its own chain of migrations (versions/<role>/); a
+# table belongs to the role named in its ``info``.
+ROLE = current_app.config["ROLE"]
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and not reflected:
+        return obj.info.get("role") == ROLE
+    return True
+
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:
@@ -54,7 +64,9 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=include_object
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -85,7 +97,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_object=include_object,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

@@ -1,5 +1,38 @@
-"""Database models. Field-node tables first; central's come with the sync work."""
+"""Database models. Each table belongs to one role's database (``info['role']``)."""
 
-from app.models.field import AuditEvent, HscProfile, Resident, Visit
+from app.models.central import (
+    CentralAuditEvent,
+    CentralResident,
+    CentralVisit,
+    ChangeLogEntry,
+    Device,
+    EnrolmentCode,
+    SignInAttempt,
+    SyncCounter,
+    SyncMutation,
+    User,
+    UserDistrict,
+    VisitRevision,
+)
+from app.models.field import AuditEvent, DeviceState, HscProfile, OutboxEntry, Resident, Visit
 
-__all__ = ["AuditEvent", "HscProfile", "Resident", "Visit"]
+__all__ = [
+    "AuditEvent",
+    "CentralAuditEvent",
+    "CentralResident",
+    "CentralVisit",
+    "ChangeLogEntry",
+    "Device",
+    "DeviceState",
+    "EnrolmentCode",
+    "HscProfile",
+    "OutboxEntry",
+    "Resident",
+    "SignInAttempt",
+    "SyncCounter",
+    "SyncMutation",
+    "User",
+    "UserDistrict",
+    "Visit",
+    "VisitRevision",
+]

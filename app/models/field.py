@@ -17,10 +17,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+FIELD = {"info": {"role": "field"}}
+
+
 class HscProfile(UserMixin, db.Model):
     """A Housing Support Coordinator who may sign in on this device."""
 
     __tablename__ = "hsc_profile"
+    __table_args__ = FIELD
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(120))
@@ -28,6 +32,9 @@ class HscProfile(UserMixin, db.Model):
     passphrase_hash: Mapped[str] = mapped_column(String(255))
     ta_level: Mapped[str] = mapped_column(String(8), default="none")
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when the device is enrolled: the central account this profile belongs to.
+    central_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    profile_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -37,6 +44,7 @@ class HscProfile(UserMixin, db.Model):
 
 class Resident(db.Model):
     __tablename__ = "resident"
+    __table_args__ = FIELD
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     given_name: Mapped[str] = mapped_column(String(100))
@@ -71,6 +79,7 @@ class Visit(db.Model):
         Index("ix_visit_hsc_status_updated", "hsc_id", "status", "updated_at"),
         # Recent completed visits: newest first, walking the index until 50 are found.
         Index("ix_visit_hsc_updated", "hsc_id", "updated_at"),
+        FIELD,
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -91,6 +100,12 @@ class Visit(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # Counts completions: revision n+1 is sent when a returned visit is completed again.
+    revision: Mapped[int] = mapped_column(default=0)
+    # What the office said, from the last pull: received, approved or returned (with a comment).
+    office_status: Mapped[str] = mapped_column(String(20), default="")
+    office_comment: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime | None]
 
     resident: Mapped[Resident] = relationship(lazy="joined")
 
@@ -103,6 +118,7 @@ class AuditEvent(db.Model):
     """Who changed what, when: every change on the device is attributable."""
 
     __tablename__ = "audit_event"
+    __table_args__ = FIELD
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -111,3 +127,57 @@ class AuditEvent(db.Model):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(36))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class DeviceState(db.Model):
+    """This device's enrolment and sync progress: one row, once enrolled."""
+
+    __tablename__ = "device_state"
+    __table_args__ = FIELD
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    central_url: Mapped[str] = mapped_column(String(300))
+    device_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    token: Mapped[str] = mapped_column(String(100))
+    profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hsc_profile.id"))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pull_cursor: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failures: Mapped[int] = mapped_column(default=0)
+    revoked: Mapped[bool] = mapped_column(default=False)
+    clock_offset_seconds: Mapped[float | None]
+    central_forms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class OutboxEntry(db.Model):
+    """A completed visit revision waiting to reach central, or the record that it did.
+
+    Written in the same transaction as the completion. ``seq`` never repeats (AUTOINCREMENT);
+    ``mutation_id`` is the idempotency key central stores the result under.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_seq", "state", "seq"),
+        Index("ix_outbox_visit", "visit_id"),
+        {"info": {"role": "field"}, "sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    mutation_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visit.id"))
+    revision: Mapped[int]
+    base_revision: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # queued → sent → acknowledged | quarantined | conflict
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    problem: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]

@@ -1,0 +1,225 @@
+"""What central keeps: accounts, devices, residents, every revision of every visit, the
+results of every applied sync mutation, the change log devices pull, and an audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.field import utcnow
+
+CENTRAL = {"info": {"role": "central"}}
+ROLES = ("hsc", "team_leader", "provider", "admin")
+TA_LEVELS = ("none", "L3", "L4")
+PROVIDER_SERVICES = ("handyperson", "minor_adaptations", "assistive_technology")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = CENTRAL
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    ta_level: Mapped[str] = mapped_column(String(4), default="none")
+    ta_signed_off_on: Mapped[date | None]
+    ta_supervisor: Mapped[str] = mapped_column(String(120), default="")
+    provider_service: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped whenever something a device holds about this user changes (name, TA level...).
+    profile_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    districts: Mapped[list[UserDistrict]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def district_names(self) -> list[str]:
+        return sorted(d.district for d in self.districts)
+
+
+class UserDistrict(db.Model):
+    """A team leader's districts (one or more); an HSC's home district."""
+
+    __tablename__ = "user_district"
+    __table_args__ = (UniqueConstraint("user_id", "district"), CENTRAL)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    district: Mapped[str] = mapped_column(String(40))
+
+
+class SignInAttempt(db.Model):
+    """Failed sign-ins, for rate limiting (by email, so it holds across server workers)."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index("ix_sign_in_attempt_email_at", "email", "at"), CENTRAL)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EnrolmentCode(db.Model):
+    """A one-time, short-lived code that enrols one device for one user. Only a hash is kept."""
+
+    __tablename__ = "enrolment_code"
+    __table_args__ = CENTRAL
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class Device(db.Model):
+    __tablename__ = "device"
+    __table_args__ = CENTRAL
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    # A short lease: one push at a time per device, across server workers.
+    push_lease_until: Mapped[datetime | None]
+    # The last heartbeat: outbox length, oldest unsynced age, quarantine count, versions, clock.
+    heartbeat: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    oldest_unsynced_since: Mapped[datetime | None]
+    clock_offset_seconds: Mapped[float | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class CentralResident(db.Model):
+    __tablename__ = "central_resident"
+    __table_args__ = CENTRAL
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date]
+    address_line_1: Mapped[str] = mapped_column(String(200))
+    address_line_2: Mapped[str] = mapped_column(String(200), default="")
+    town: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(8))
+    district: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CentralVisit(db.Model):
+    """A visit as central knows it: the latest revision, and where it is in review."""
+
+    __tablename__ = "central_visit"
+    __table_args__ = (Index("ix_central_visit_district_status", "district", "status"), CENTRAL)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_resident.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    district: Mapped[str] = mapped_column(String(40))
+    setting: Mapped[str] = mapped_column(String(20))
+    form_id: Mapped[str] = mapped_column(String(60))
+    form_version: Mapped[int]
+    revision: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    # received → approved | returned → (revised) received ...
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VisitRevision(db.Model):
+    """Every revision of every visit, as sent, with its hash and both clocks."""
+
+    __tablename__ = "visit_revision"
+    __table_args__ = (UniqueConstraint("visit_id", "revision"), CENTRAL)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_visit.id"))
+    revision: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    mutation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    device_time: Mapped[datetime | None]
+    server_time: Mapped[datetime] = mapped_column(default=utcnow)
+    clock_offset_seconds: Mapped[float | None]
+
+
+class SyncMutation(db.Model):
+    """The stored result of every applied mutation, kept for ever: a replay gets it back."""
+
+    __tablename__ = "sync_mutation"
+    __table_args__ = CENTRAL
+
+    mutation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
+    device_seq: Mapped[int]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncCounter(db.Model):
+    """One row: the source of the pull cursor. Taking the next value inside each write
+    transaction holds the row lock to commit, so cursor values commit in order (PostgreSQL
+    sequences do not)."""
+
+    __tablename__ = "sync_counter"
+    __table_args__ = CENTRAL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ChangeLogEntry(db.Model):
+    """What a user's devices pull: numbered, commit-ordered events."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_user_seq", "user_id", "server_seq"), CENTRAL)
+
+    server_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CentralAuditEvent(db.Model):
+    """Who did what to which record, when, and from which device."""
+
+    __tablename__ = "central_audit_event"
+    __table_args__ = (Index("ix_central_audit_record", "record_type", "record_id"), CENTRAL)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(60))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36))
+    note: Mapped[str] = mapped_column(Text, default="")
