@@ -55,6 +55,8 @@ def load_forms(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
+    from app.central.sync_api import bp as sync_api_bp
+    from app.device import bp as device_bp
     from app.pwa import bp as pwa_bp
     from app.status import bp as status_bp
     from app.visits import bp as visits_bp
@@ -64,6 +66,16 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(auth_bp)  # passphrase sign-in to the local HSC profile
         app.register_blueprint(visits_bp)  # the Housing MOT journey
         app.register_blueprint(pwa_bp)  # manifest and service worker, served from /
+    if app.config["ROLE"] == "central":
+        from app.central import admin, auth, devices, home
+
+        app.register_blueprint(auth.bp)  # password sign-in for office staff, rate limited
+        app.register_blueprint(home.bp)  # the front page: each role goes to where its work is
+        app.register_blueprint(admin.bp)  # accounts, passwords and enrolment codes (admins)
+        app.register_blueprint(devices.bp)  # enrolled devices, their sync health; revoking
+        app.register_blueprint(device_bp)  # enrolment, sync state on every page, Sync now
+    if app.config["ROLE"] == "central":
+        app.register_blueprint(sync_api_bp)  # JSON for devices: bearer tokens, no cookies
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Commands for running a node: ``python -m app field serve``, ``create-hsc``, ``seed-demo``."""
+"""Commands for running a node: ``serve`` for both roles; the field node's ``create-hsc`` and
+``seed-demo`` here, central's in ``app.central.cli``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,17 @@ def register(app: Flask) -> None:
         upgrade()
         click.echo(f"Housing MOT {current_app.config['ROLE']} node on http://{host}:{port}/")
         app = current_app._get_current_object()
+        if app.config["ROLE"] == "field":
+            from sync.worker import SyncWorker
+
+            app.extensions["sync_worker"] = SyncWorker(app).start()
         waitress_serve(app, host=host, port=port, threads=threads, ident="housing-mot")
+
+    if app.config["ROLE"] == "central":
+        from app.central.cli import register as register_central
+
+        register_central(app)
+        return
 
     @app.cli.command("create-hsc")
     @click.option("--name", required=True)

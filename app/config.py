@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,12 @@ class Config:
     ROLE = "field"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = 8 * 60 * 60  # one working day on the device
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # one working day on the device
+    # Central is reached over the network by office staff: sign out after 30 idle minutes.
+    # Each request renews the (permanent) session, so this is an idle timeout, not a cap.
+    CENTRAL_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_REFRESH_EACH_REQUEST = True
+    ENROLMENT_CODE_MINUTES = int(os.environ.get("HMOT_ENROLMENT_CODE_MINUTES", "15"))
     SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}}
     WTF_CSRF_TIME_LIMIT = None  # a form may sit open for a whole visit
     COMPRESS_MIMETYPES = [
@@ -45,6 +51,8 @@ class Config:
     COMPRESS_MIN_SIZE = 256
     FORM_DEFINITIONS_DIR = str(ROOT / "forms")
     COUNCIL_NAME = os.environ.get("HMOT_COUNCIL_NAME", "Leicestershire Housing Support")
+    SYNC_INTERVAL_SECONDS = float(os.environ.get("HMOT_SYNC_INTERVAL", "30"))
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # compressed; sync bodies are capped again inflated
     # A test that reaches for central without starting one fails loudly.
     CENTRAL_URL = os.environ.get("HMOT_CENTRAL_URL", "")
 
@@ -55,7 +63,10 @@ class Config:
         key = os.environ.get("SECRET_KEY") or (
             _field_secret_key(instance) if role == "field" else cls.FALLBACK_SECRET_KEY
         )
-        return {"ROLE": role, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": key}
+        values = {"ROLE": role, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": key}
+        if role == "central":
+            values["PERMANENT_SESSION_LIFETIME"] = cls.CENTRAL_IDLE_TIMEOUT
+        return values
 
 
 class DevelopmentConfig(Config):

@@ -18,8 +18,9 @@ from sqlalchemy.orm import defer
 
 from app.db import write_transaction
 from app.extensions import db
-from app.models import AuditEvent, HscProfile, Resident, Visit
+from app.models import AuditEvent, HscProfile, OutboxEntry, Resident, Visit
 from app.models.field import utcnow
+from sync.device import queue_visit
 
 RECENT_COMPLETED_LIMIT = 50
 
@@ -243,5 +244,35 @@ def save_consents(
         if complete:
             visit.status = "completed"
             visit.completed_at = now
+            queue_visit(visit)  # the outbox entry commits with the completion, or neither does
             _audit(hsc_id, "visit_completed", visit)
+    return visit
+
+
+def reopen_for_correction(hsc_id: uuid.UUID, visit_id: uuid.UUID) -> Visit:
+    """Open a visit the office could not accept, so the HSC can correct it and send it again."""
+    with write_transaction():
+        visit = get_visit(hsc_id, visit_id)
+        if visit is None:
+            raise LookupError(visit_id)
+        entry = db.session.scalar(
+            select(OutboxEntry)
+            .where(OutboxEntry.visit_id == visit.id)
+            .order_by(OutboxEntry.seq.desc())
+            .limit(1)
+        )
+        if (
+            visit.status != "completed"
+            or entry is None
+            or entry.state
+            not in (
+                "quarantined",
+                "conflict",
+            )
+        ):
+            raise VisitLocked(visit_id)
+        entry.state = "withdrawn"
+        visit.status = "draft"
+        visit.updated_at = utcnow()
+        _audit(hsc_id, "visit_reopened_for_correction", visit, note=entry.problem.get("code", ""))
     return visit

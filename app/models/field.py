@@ -100,8 +100,10 @@ class Visit(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
-    # Counts completions: revision n+1 is sent when a returned visit is completed again.
+    # The revision being (or last) sent, and the last one central acknowledged: a visit
+    # completed again after the office returned it is sent as central_revision + 1.
     revision: Mapped[int] = mapped_column(default=0)
+    central_revision: Mapped[int] = mapped_column(default=0)
     # What the office said, from the last pull: received, approved or returned (with a comment).
     office_status: Mapped[str] = mapped_column(String(20), default="")
     office_comment: Mapped[str] = mapped_column(Text, default="")
@@ -147,6 +149,8 @@ class DeviceState(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     failures: Mapped[int] = mapped_column(default=0)
     revoked: Mapped[bool] = mapped_column(default=False)
+    # One sync at a time on this device, whichever process starts it.
+    sync_lease_until: Mapped[datetime | None]
     clock_offset_seconds: Mapped[float | None]
     central_forms: Mapped[list[Any]] = mapped_column(JSON, default=list)
 

@@ -112,3 +112,59 @@ def previous_page(view: VisitView, section: Section, before: Page) -> Page | Non
     position = ids.index(before.id)
     earlier = [p for p in view.shown_pages(section) if ids.index(p.id) < position]
     return earlier[-1] if earlier else None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a visit is, from draft to the office, in the HSC's words."""
+
+    label: str
+    tag: str  # GOV.UK tag colour class
+    detail: str = ""
+
+
+def visit_progress(visit: Visit, entry, enrolled: bool) -> Progress:
+    if visit.status == "draft":
+        if visit.office_status == "returned":
+            return Progress("Returned by the office", "govuk-tag--orange", visit.office_comment)
+        if entry is not None and entry.state in ("quarantined", "conflict"):
+            return Progress("Being corrected", "govuk-tag--orange")
+        return Progress("In progress", "govuk-tag--light-blue")
+    if visit.office_status == "approved":
+        return Progress("Approved by the office", "govuk-tag--green")
+    if entry is None:
+        return Progress("Completed", "govuk-tag--grey", "Kept on this device")
+    if entry.state == "acknowledged":
+        when = visit.received_at.strftime("%-d %B %Y at %H:%M") if visit.received_at else ""
+        return Progress("Received by the office", "govuk-tag--green", when)
+    if entry.state == "quarantined":
+        return Progress(
+            "Needs correcting", "govuk-tag--red", (entry.problem or {}).get("message", "")
+        )
+    if entry.state == "conflict":
+        return Progress("The office has a different version", "govuk-tag--red")
+    if entry.state == "sent":
+        return Progress("Sent", "govuk-tag--blue", "Waiting for the office to confirm")
+    detail = "" if enrolled else "This device is not enrolled, so nothing is sent"
+    return Progress("Waiting to send", "govuk-tag--yellow", detail)
+
+
+def problem_lines(definition: FormDefinition, problem: dict) -> list[str]:
+    """A quarantined visit's field errors, in words, naming questions by their labels."""
+    lines: list[str] = []
+
+    def walk(prefix: list[str], errors) -> None:
+        if isinstance(errors, dict):
+            for key, value in errors.items():
+                walk([*prefix, str(key)], value)
+        elif isinstance(errors, list):
+            for item in errors:
+                walk(prefix, item)
+        else:
+            name = prefix[-1] if prefix else ""
+            question = definition.questions.get(name)
+            where = question.label if question else " ".join(p.replace("_", " ") for p in prefix)
+            lines.append(f"{where}: {errors}" if where else str(errors))
+
+    walk([], (problem or {}).get("errors") or {})
+    return lines

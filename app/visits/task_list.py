@@ -2,12 +2,21 @@
 
 import uuid
 
-from flask import render_template
-from flask_login import login_required
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
+from app import queries
 from app.visits import bp
 from app.visits.forms import REFERRAL_SOURCES, SETTINGS, label_for
-from app.visits.helpers import all_sections_complete, load_visit, tasks, view_for
+from app.visits.helpers import (
+    all_sections_complete,
+    load_visit,
+    problem_lines,
+    tasks,
+    view_for,
+    visit_progress,
+)
+from sync import device
 
 
 @bp.get("/visits/<uuid:visit_id>")
@@ -15,9 +24,15 @@ from app.visits.helpers import all_sections_complete, load_visit, tasks, view_fo
 def task_list(visit_id: uuid.UUID):
     visit = load_visit(visit_id)
     view = view_for(visit)
+    entry = device.latest_entries([visit.id]).get(visit.id)
+    progress = visit_progress(visit, entry, device.device_state() is not None)
     if visit.is_locked:
+        problems = problem_lines(view.definition, entry.problem) if entry else []
         return render_template(
             "visits/completed.html",
+            progress=progress,
+            entry=entry,
+            problems=problems,
             visit=visit,
             view=view,
             outcomes=view.outcomes,
@@ -26,9 +41,23 @@ def task_list(visit_id: uuid.UUID):
         )
     return render_template(
         "visits/task-list.html",
+        progress=progress,
         visit=visit,
         view=view,
         tasks=tasks(visit, view),
         ready=all_sections_complete(visit, view),
         setting=label_for(SETTINGS, visit.setting),
     )
+
+
+@bp.post("/visits/<uuid:visit_id>/correct")
+@login_required
+def correct(visit_id: uuid.UUID):
+    visit = load_visit(visit_id)
+    try:
+        queries.reopen_for_correction(current_user.id, visit.id)
+    except queries.VisitLocked:
+        flash("This visit cannot be changed: the office has it", "info")
+    else:
+        flash("The visit is open again. Correct it, then complete it to send it again", "success")
+    return redirect(url_for("visits.task_list", visit_id=visit.id))

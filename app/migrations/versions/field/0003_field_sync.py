@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.Column('sync_lease_until', sa.DateTime(), nullable=True),
     sa.Column('clock_offset_seconds', sa.Double(), nullable=True),
     sa.Column('central_forms', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['profile_id'], ['hsc_profile.id'], ),
@@ -69,6 +70,7 @@ def upgrade():
 
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('central_revision', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('office_status', sa.String(length=20), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('office_comment', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('received_at', sa.DateTime(), nullable=True))
@@ -82,6 +84,7 @@ def downgrade():
         batch_op.drop_column('received_at')
         batch_op.drop_column('office_comment')
         batch_op.drop_column('office_status')
+        batch_op.drop_column('central_revision')
         batch_op.drop_column('revision')
 
     with op.batch_alter_table('hsc_profile', schema=None) as batch_op:

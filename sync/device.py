@@ -1,0 +1,459 @@
+"""The device's side of sync: the outbox, sending it, and applying what central says.
+
+Completing a visit writes its outbox entry in the same local transaction (``queue_visit``).
+``sync_once`` then, under a lease so only one sync runs per device: pushes every entry that
+has no result yet (``queued``, or ``sent`` with the outcome unknown) in ``seq`` order and
+records the results in one local transaction; pulls pages of changes, applying each page and
+its new cursor in one local transaction. Sending again is always safe: central answers a
+mutation it has already applied with the stored result.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.db import write_transaction
+from app.extensions import db
+from app.models import DeviceState, HscProfile, OutboxEntry, Visit
+from app.models.field import utcnow
+from sync.canonical import canonical_json, sha256_of
+from sync.client import Refused, SyncClient, TooLarge, TryLater
+from sync.schemas import PROTOCOL
+
+log = logging.getLogger(__name__)
+APP_VERSION = "0.1.0"
+BATCH_RECORDS = 100
+BATCH_BYTES = 512 * 1024
+LEASE = timedelta(minutes=2)
+UNSENT = ("queued", "sent")
+NEEDS_ATTENTION = ("quarantined", "conflict")
+
+
+def _date(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def visit_body(visit: Visit) -> dict[str, Any]:
+    """The completed visit as central stores it; hashed as canonical JSON."""
+    resident = visit.resident
+    return {
+        "visit": {
+            "id": str(visit.id),
+            "setting": visit.setting,
+            "referral_source": visit.referral_source,
+            "first_contact_date": _date(visit.first_contact_date),
+            "visit_date": _date(visit.visit_date),
+            "form_id": visit.form_id,
+            "form_version": visit.form_version,
+            "completed_at": visit.completed_at.replace(tzinfo=UTC).isoformat(),
+        },
+        "resident": {
+            "id": str(resident.id),
+            "given_name": resident.given_name,
+            "family_name": resident.family_name,
+            "date_of_birth": _date(resident.date_of_birth),
+            "address_line_1": resident.address_line_1,
+            "address_line_2": resident.address_line_2,
+            "town": resident.town,
+            "postcode": resident.postcode,
+            "district": resident.district,
+            "phone": resident.phone,
+            "nhs_number": resident.nhs_number,
+        },
+        "answers": dict(visit.answers),
+        "consents": dict(visit.consents),
+    }
+
+
+def queue_visit(visit: Visit) -> OutboxEntry:
+    """Add the visit's new revision to the outbox. Call inside the completing transaction."""
+    visit.revision = visit.central_revision + 1
+    body = visit_body(visit)
+    entry = OutboxEntry(
+        visit_id=visit.id,
+        revision=visit.revision,
+        base_revision=visit.central_revision,
+        sha256=sha256_of(body),
+        body=body,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def device_state() -> DeviceState | None:
+    return db.session.get(DeviceState, 1)
+
+
+# What the HSC sees ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    enrolled: bool
+    revoked: bool = False
+    last_success_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str = ""
+    waiting: int = 0
+    needs_attention: int = 0
+
+    @property
+    def online(self) -> bool:
+        return self.enrolled and not self.last_error and self.last_success_at is not None
+
+
+def summary() -> SyncSummary:
+    state = device_state()
+    if state is None:
+        return SyncSummary(enrolled=False)
+    counts = dict(
+        db.session.execute(
+            select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)
+        ).all()
+    )
+    return SyncSummary(
+        enrolled=True,
+        revoked=state.revoked,
+        last_success_at=state.last_success_at,
+        last_attempt_at=state.last_attempt_at,
+        last_error=state.last_error,
+        waiting=sum(counts.get(s, 0) for s in UNSENT),
+        needs_attention=sum(counts.get(s, 0) for s in NEEDS_ATTENTION),
+    )
+
+
+def latest_entries(visit_ids: list) -> dict:
+    """The newest outbox entry of each visit: where the visit is on its way to the office."""
+    if not visit_ids:
+        return {}
+    newest = (
+        select(OutboxEntry.visit_id, func.max(OutboxEntry.seq).label("seq"))
+        .where(OutboxEntry.visit_id.in_(visit_ids))
+        .group_by(OutboxEntry.visit_id)
+        .subquery()
+    )
+    rows = db.session.scalars(select(OutboxEntry).join(newest, OutboxEntry.seq == newest.c.seq))
+    return {entry.visit_id: entry for entry in rows}
+
+
+# One sync ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    ran: bool = False
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: int = 0
+    error: str = ""
+    retry_after: float | None = None
+
+
+def _take_lease(now: datetime) -> bool:
+    with write_transaction():
+        taken = db.session.execute(
+            update(DeviceState)
+            .where(DeviceState.id == 1, DeviceState.revoked.is_(False))
+            .where((DeviceState.sync_lease_until.is_(None)) | (DeviceState.sync_lease_until < now))
+            .values(sync_lease_until=now + LEASE, last_attempt_at=now)
+        ).rowcount
+    return taken == 1
+
+
+def _finish(report: SyncReport, now: datetime, offset: float | None) -> None:
+    with write_transaction():
+        state = device_state()
+        state.sync_lease_until = None
+        if report.error:
+            state.failures += 1
+            state.last_error = report.error
+        else:
+            state.failures = 0
+            state.last_error = ""
+            state.last_success_at = now
+            if offset is not None:
+                state.clock_offset_seconds = offset
+
+
+def heartbeat(now: datetime) -> dict[str, Any]:
+    unsent = select(OutboxEntry).where(OutboxEntry.state.in_(UNSENT))
+    oldest = db.session.scalar(
+        select(func.min(OutboxEntry.created_at)).where(OutboxEntry.state.in_(UNSENT))
+    )
+    forms = [f"housing-mot@{v}" for v in db.session.scalars(select(Visit.form_version).distinct())]
+    return {
+        "outbox_length": db.session.scalar(select(func.count()).select_from(unsent.subquery())),
+        "oldest_unsynced_age_seconds": None
+        if oldest is None
+        else int((now - oldest).total_seconds()),
+        "quarantine_count": db.session.scalar(
+            select(func.count()).where(OutboxEntry.state.in_(NEEDS_ATTENTION))
+        ),
+        "app_version": APP_VERSION,
+        "form_versions": sorted(forms),
+        "device_clock": now.replace(tzinfo=UTC).isoformat(),
+    }
+
+
+def sync_once(make_client: Callable[[DeviceState], SyncClient] | None = None) -> SyncReport:
+    """Push the outbox, pull changes, push anything new. Safe to call at any time."""
+    now = utcnow()
+    state = device_state()
+    report = SyncReport()
+    if state is None or state.revoked or not _take_lease(now):
+        return report
+    report.ran = True
+    state = device_state()
+    client = (make_client or _client)(state)
+    offset = None
+    try:
+        offset = push_all(state, client, report)
+        report.pulled = pull_all(client)
+        if _unsent_count():
+            push_all(state, client, report)
+    except TryLater as error:
+        report.error, report.retry_after = error.reason, error.retry_after
+    except Refused as error:
+        report.error = f"{error.code or error.status}: {error.message}"
+        if error.code in ("DEVICE_REVOKED", "UNAUTHENTICATED"):
+            with write_transaction():
+                device_state().revoked = True
+    finally:
+        _finish(report, utcnow(), offset)
+    return report
+
+
+def _client(state: DeviceState) -> SyncClient:
+    return SyncClient(state.central_url, state.token)
+
+
+def _unsent_count() -> int:
+    return db.session.scalar(select(func.count()).where(OutboxEntry.state.in_(UNSENT))) or 0
+
+
+def _batches(entries: list[OutboxEntry], limit: int) -> list[list[OutboxEntry]]:
+    batches: list[list[OutboxEntry]] = []
+    size = 0
+    for entry in entries:
+        length = len(canonical_json(entry.body))
+        if not batches or len(batches[-1]) >= limit or size + length > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(entry)
+        size += length
+    return batches
+
+
+def _mutation(entry: OutboxEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "mutation_id": str(entry.mutation_id),
+        "type": "visit.complete",
+        "visit_id": str(entry.visit_id),
+        "revision": entry.revision,
+        "base_revision": entry.base_revision,
+        "sha256": entry.sha256,
+        "device_time": entry.created_at.replace(tzinfo=UTC).isoformat(),
+        "body": entry.body,
+    }
+
+
+def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> float | None:
+    """Send every entry without a result, in seq order. Returns the clock offset seen."""
+    limit = BATCH_RECORDS
+    offset = None
+    while True:
+        entries = list(
+            db.session.scalars(
+                select(OutboxEntry).where(OutboxEntry.state.in_(UNSENT)).order_by(OutboxEntry.seq)
+            )
+        )
+        batch = _batches(entries, limit)[0] if entries else []
+        now = utcnow()
+        with write_transaction():
+            for entry in batch:
+                entry.state, entry.sent_at, entry.attempts = "sent", now, entry.attempts + 1
+        body = {
+            "protocol": PROTOCOL,
+            "device_id": str(state.device_id),
+            "heartbeat": heartbeat(now),
+            "mutations": [_mutation(entry) for entry in batch],
+        }
+        try:
+            response = client.push(body)
+        except TooLarge:
+            if limit == 1:
+                raise TryLater("a visit is too large for the office server") from None
+            limit = max(1, limit // 2)
+            continue
+        offset = _server_offset(response)
+        _apply_results(batch, response, report)
+        if response.get("halted_at") is not None:
+            raise TryLater("the office server stopped part way: will try again")
+        if not batch or len(batch) == len(entries):
+            return offset
+
+
+def _server_offset(response: dict) -> float | None:
+    try:
+        server_time = datetime.fromisoformat(response["server_time"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (server_time.astimezone(UTC).replace(tzinfo=None) - utcnow()).total_seconds()
+
+
+def _apply_results(batch: list[OutboxEntry], response: dict, report: SyncReport) -> None:
+    results = {r.get("mutation_id"): r for r in response.get("results", [])}
+    now = utcnow()
+    with write_transaction():
+        for entry in batch:
+            entry = db.session.merge(entry)
+            result = results.get(str(entry.mutation_id))
+            if result is None:  # the server halted before it: send again next time
+                entry.state = "queued"
+                continue
+            status = result.get("status", "")
+            report.pushed[status] = report.pushed.get(status, 0) + 1
+            visit = db.session.get(Visit, entry.visit_id)
+            if status in ("created", "revised", "unchanged"):
+                receipt = result.get("receipt", {})
+                entry.state, entry.receipt, entry.acknowledged_at = "acknowledged", receipt, now
+                visit.central_revision = max(visit.central_revision, int(receipt["revision"]))
+                visit.received_at = _parse_time(receipt.get("received_at"))
+                if visit.office_status in ("", "needs_correcting", "conflict"):
+                    visit.office_status = "received"
+            else:
+                entry.state = "conflict" if status == "conflict" else "quarantined"
+                entry.problem = {
+                    k: result.get(k) for k in ("code", "message", "errors", "server_revision")
+                }
+                visit.office_status = "conflict" if status == "conflict" else "needs_correcting"
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None)
+
+
+def pull_all(client: SyncClient) -> int:
+    applied = 0
+    while True:
+        cursor = device_state().pull_cursor
+        try:
+            page = client.pull(cursor)
+        except Refused as error:
+            if error.code != "CURSOR_AHEAD":
+                raise
+            with write_transaction():  # the server was restored: read everything again
+                device_state().pull_cursor = 0
+            continue
+        applied += apply_pull(page)
+        if not page.get("has_more"):
+            return applied
+
+
+OFFICE_STATUSES = {
+    "visit.received": "received",
+    "visit.approved": "approved",
+    "visit.returned": "returned",
+}
+
+
+def apply_pull(page: dict) -> int:
+    """Apply one page and store its cursor in one transaction; applying twice is harmless."""
+    with write_transaction():
+        state = device_state()
+        for change in page.get("changes", []):
+            _apply_change(change)
+        reference = page.get("reference", {})
+        profile = reference.get("profile")
+        if profile:
+            _apply_profile(state, profile)
+        if "forms" in reference:
+            state.central_forms = reference["forms"]
+        state.pull_cursor = max(state.pull_cursor, int(page.get("next_cursor", state.pull_cursor)))
+    return len(page.get("changes", []))
+
+
+def _apply_change(change: dict) -> None:
+    status = OFFICE_STATUSES.get(change.get("kind", ""))
+    if status is None:
+        log.warning("pull: unknown change kind %r ignored", change.get("kind"))
+        return
+    payload = change.get("payload", {})
+    try:
+        visit = db.session.get(Visit, uuid.UUID(str(change.get("id"))))
+    except ValueError:
+        visit = None
+    if visit is None:
+        return
+    revision = int(payload.get("revision", 0))
+    if revision < visit.central_revision or (
+        status == "received"
+        and visit.office_status in ("approved", "returned")
+        and revision == visit.central_revision
+    ):
+        return  # older news than the device already has
+    visit.central_revision = max(visit.central_revision, revision)
+    visit.office_status = status
+    visit.office_comment = payload.get("comment", "") if status == "returned" else ""
+    if payload.get("received_at"):
+        visit.received_at = _parse_time(payload["received_at"])
+    if status == "returned":
+        visit.status = "draft"  # editable again; completing it sends revision n + 1
+
+
+def _apply_profile(state: DeviceState, profile: dict) -> None:
+    local = db.session.get(HscProfile, state.profile_id)
+    if local is None or int(profile.get("version", 0)) <= local.profile_version:
+        return
+    local.name = profile.get("name", local.name)
+    local.ta_level = profile.get("ta_level", local.ta_level)
+    local.profile_version = int(profile["version"])
+
+
+# Enrolment and the background worker -----------------------------------------------------
+
+
+class AlreadyEnrolled(Exception):
+    pass
+
+
+def enrol(central_url: str, code: str, passphrase_hash: str, device_name: str = "") -> HscProfile:
+    """Exchange a one-time code for a device id and token; set up the owner's profile."""
+    if device_state() is not None:
+        raise AlreadyEnrolled("this device is already enrolled")
+    client = SyncClient(central_url)
+    answer = client.enrol(code.strip().upper(), device_name, APP_VERSION, PROTOCOL)
+    profile_data = answer["profile"]
+    with write_transaction():
+        profile = db.session.scalar(
+            select(HscProfile).where(HscProfile.email == profile_data["email"].lower())
+        )
+        if profile is None:
+            profile = HscProfile(email=profile_data["email"].lower())
+            db.session.add(profile)
+        profile.name = profile_data["name"]
+        profile.ta_level = profile_data["ta_level"]
+        profile.central_user_id = uuid.UUID(profile_data["user_id"])
+        profile.profile_version = int(profile_data["version"])
+        profile.passphrase_hash = passphrase_hash
+        profile.active = True
+        db.session.flush()
+        db.session.add(
+            DeviceState(
+                id=1,
+                central_url=central_url.rstrip("/"),
+                device_id=uuid.UUID(answer["device_id"]),
+                token=answer["token"],
+                profile_id=profile.id,
+            )
+        )
+    return profile

@@ -1,0 +1,51 @@
+"""Fault injection for the failure tests, active only when the app runs in test mode.
+
+``HMOT_FAULT`` names a fault; ``HMOT_FAULT_ONCE`` is a file that makes it fire once (the
+file is created when the fault fires). Faults: ``kill_before_commit`` and
+``kill_after_commit`` SIGKILL the server inside a push, ``slow_push=SECONDS`` delays a push
+while it holds the write lock, ``poison=TEXT`` raises an unexpected error for a visit whose
+answers contain TEXT (a server bug met by one record).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+
+def _fault() -> tuple[str, str]:
+    if not current_app.config.get("TESTING"):
+        return "", ""
+    name, _, argument = os.environ.get("HMOT_FAULT", "").partition("=")
+    return name, argument
+
+
+def _fire_once() -> bool:
+    marker = os.environ.get("HMOT_FAULT_ONCE")
+    if not marker:
+        return True
+    path = Path(marker)
+    if path.exists():
+        return False
+    path.touch()
+    return True
+
+
+def at(point: str) -> None:
+    """Called at the labelled points of a push: 'before_commit', 'after_commit'."""
+    name, argument = _fault()
+    if name == f"kill_{point}" and _fire_once():
+        os.kill(os.getpid(), signal.SIGKILL)
+    if name == "slow_push" and point == "before_commit" and _fire_once():
+        time.sleep(float(argument or 5))
+
+
+def on_apply(body: dict[str, Any]) -> None:
+    name, argument = _fault()
+    if name == "poison" and argument in {str(v) for v in body.get("answers", {}).values()}:
+        raise RuntimeError("poison record (injected fault)")
