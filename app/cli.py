@@ -60,6 +60,48 @@ def register(app: Flask) -> None:
         queries.create_profile(name, email, hash_passphrase(passphrase))
         click.echo(f"Created a profile for {name}.")
 
+    @app.cli.command("enrol")
+    @click.option("--central", "central_url", required=True, help="The office server's address.")
+    @click.option("--code", required=True, help="The one-time enrolment code.")
+    @click.option("--device-name", default="", help="A name for this device.")
+    @click.option("--passphrase-env", default="HMOT_PASSPHRASE", show_default=True)
+    def enrol(central_url: str, code: str, device_name: str, passphrase_env: str) -> None:
+        """Enrol this field node with central, and set the owner's local passphrase."""
+        from sync.client import Refused, TryLater
+        from sync.device import AlreadyEnrolled
+        from sync.device import enrol as enrol_device
+
+        if current_app.config["ROLE"] != "field":
+            raise click.UsageError("only a field node is enrolled")
+        passphrase = os.environ.get(passphrase_env) or click.prompt(
+            "Passphrase for this device", hide_input=True, confirmation_prompt=True
+        )
+        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+            raise click.BadParameter(
+                f"the passphrase must be at least {MIN_PASSPHRASE_LENGTH} characters"
+            )
+        try:
+            profile = enrol_device(central_url, code, hash_passphrase(passphrase), device_name)
+        except AlreadyEnrolled as error:
+            raise click.ClickException(str(error)) from None
+        except Refused as error:
+            raise click.ClickException(error.message or error.code) from None
+        except TryLater as error:
+            raise click.ClickException(f"could not reach {central_url}: {error.reason}") from None
+        click.echo(f"Enrolled. Sign in on this device as {profile.email}.")
+
+    @app.cli.command("sync")
+    def sync_command() -> None:
+        """Sync with central now (push the outbox, pull changes)."""
+        from sync.device import sync_once
+
+        report = sync_once()
+        if not report.ran:
+            raise click.ClickException("not enrolled, revoked, or a sync is already running")
+        if report.error:
+            raise click.ClickException(report.error)
+        click.echo(f"Synced: sent {report.pushed or 'nothing'}, {report.pulled} changes received.")
+
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Add a demo HSC profile and a few demo visits (two are the case stories, part done)."""

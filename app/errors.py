@@ -1,13 +1,31 @@
-"""Error pages in the service's own words; never a stack trace, never personal data."""
+"""Error pages in the service's own words; never a stack trace, never personal data.
 
-from flask import Flask, current_app, render_template
+Under ``/api/`` the answer is JSON with a stable code from the sync error catalogue.
+"""
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+
+from sync.errors import SyncError
+
+
+def _api(code: str):
+    error = SyncError(code)
+    return jsonify(error.body()), error.error.status
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_error):
+        if request.path.startswith("/api/"):
+            return _api("NOT_FOUND")
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(_error):
+        if request.path.startswith("/api/"):
+            return _api("METHOD_NOT_ALLOWED")
+        return render_template("errors/404.html"), 405
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
@@ -16,4 +34,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(_error):
+        if request.path.startswith("/api/"):
+            return _api("SERVER_ERROR")
         return render_template("errors/500.html"), 500

@@ -8,6 +8,7 @@ battery would; ``start()`` again brings the same node back on the same database.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,24 +27,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class FieldNode:
-    def __init__(self, directory: Path) -> None:
+class Node:
+    """A node process of either role, with its own folder, database and port."""
+
+    role = "field"
+
+    def __init__(self, directory: Path, **env: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self._log = None
-        self.log_path = directory / "node.log"
+        self.log_path = directory / f"{self.role}.log"
+        self.db_path = directory / f"{self.role}.db"
         self.env = {
             **os.environ,
             "HMOT_ENV": "test",
             "HMOT_INSTANCE_DIR": str(directory / "instance"),
-            "DATABASE_URL": f"sqlite:///{directory / 'field.db'}",
+            "DATABASE_URL": f"sqlite:///{self.db_path}",
+            "HMOT_SYNC_INTERVAL": "1",
+            **env,
         }
 
     def command(self, *args: str, env: dict | None = None) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "app", "field", *args],
+            [sys.executable, "-m", "app", self.role, *args],
             cwd=ROOT,
             env={**self.env, **(env or {})},
             capture_output=True,
@@ -53,16 +62,10 @@ class FieldNode:
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
-    def create_hsc(self, name: str, email: str, passphrase: str) -> None:
-        self.command("db", "upgrade")
-        self.command(
-            "create-hsc", "--name", name, "--email", email, env={"HMOT_PASSPHRASE": passphrase}
-        )
-
-    def start(self) -> FieldNode:
+    def start(self) -> Node:
         self._log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "field", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "app", self.role, "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
@@ -71,13 +74,13 @@ class FieldNode:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"field node exited: {self.log_path.read_text()}")
+                raise RuntimeError(f"{self.role} node exited: {self.log_path.read_text()}")
             try:
                 if requests.get(f"{self.url}/_status", timeout=1).ok:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.1)
-        raise RuntimeError("field node did not start in 30 s")
+        raise RuntimeError(f"{self.role} node did not start in 30 s")
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, no chance to flush anything."""
@@ -99,3 +102,41 @@ class FieldNode:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+class FieldNode(Node):
+    role = "field"
+
+    def create_hsc(self, name: str, email: str, passphrase: str) -> None:
+        self.command("db", "upgrade")
+        self.command(
+            "create-hsc", "--name", name, "--email", email, env={"HMOT_PASSPHRASE": passphrase}
+        )
+
+    def enrol(self, central: CentralNode, code: str, passphrase: str) -> None:
+        self.command("db", "upgrade")
+        self.command(
+            "enrol", "--central", central.url, "--code", code, env={"HMOT_PASSPHRASE": passphrase}
+        )
+
+
+class CentralNode(Node):
+    role = "central"
+
+    def create_hsc(self, name: str, email: str, district: str = "blaby") -> str:
+        """An HSC account, and a one-time enrolment code for it."""
+        self.command("db", "upgrade")
+        self.command(
+            "create-user",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--role",
+            "hsc",
+            "--district",
+            district,
+            env={"HMOT_PASSWORD": "a long password 1"},
+        )
+        output = self.command("create-enrolment-code", "--email", email)
+        return re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", output).group(0)

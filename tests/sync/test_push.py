@@ -1,0 +1,145 @@
+"""Push: what central answers for each record, and that what it stores is exactly once."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import CentralVisit, Device, SyncMutation, VisitRevision
+from tests.sync.conftest import Api, heartbeat, make_device, visit_body
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_new_visit_is_created_with_a_receipt_and_its_revision_kept(api: Api):
+    mutation = api.mutation()
+    response = api.push(mutation)
+    assert response.status_code == 200
+    [result] = response.json["results"]
+    assert result["status"] == "created"
+    assert result["receipt"]["revision"] == 1
+    assert result["receipt"]["sha256"] == mutation["sha256"]
+    with api.app.app_context():
+        revision = db.session.scalar(select(VisitRevision))
+        assert revision.sha256 == mutation["sha256"] and revision.device_id == api.device_id
+        assert revision.device_time is not None and revision.server_time is not None
+        assert revision.body == mutation["body"]
+
+
+def test_a_replayed_mutation_gets_the_stored_result_and_changes_nothing(api: Api):
+    mutation = api.mutation()
+    first = api.push(mutation).json["results"][0]
+    again = api.push(mutation).json["results"][0]
+    assert again["status"] == "unchanged" and again["replayed"] is True
+    assert again["receipt"] == first["receipt"]
+    assert count(api.app, CentralVisit) == 1
+    assert count(api.app, VisitRevision) == 1
+    assert count(api.app, SyncMutation) == 1
+
+
+def test_the_same_revision_sent_under_a_new_mutation_id_is_unchanged(api: Api):
+    body = visit_body()
+    api.push(api.mutation(body))
+    result = api.push(api.mutation(body)).json["results"][0]
+    assert result["status"] == "unchanged"
+    assert count(api.app, VisitRevision) == 1
+
+
+def test_the_same_revision_with_other_content_is_a_conflict_with_the_servers_copy(api: Api):
+    body = visit_body()
+    first = api.push(api.mutation(body)).json["results"][0]
+    other = {**body, "answers": {**body["answers"], "F1": "yes"}}
+    result = api.push(api.mutation(other)).json["results"][0]
+    assert result["status"] == "conflict" and result["code"] == "SYNC_CONFLICT"
+    assert result["server_revision"] == 1
+    assert result["server_sha256"] == first["receipt"]["sha256"]
+
+
+def test_a_stale_base_revision_is_a_conflict_never_an_overwrite(api: Api):
+    body = visit_body()
+    api.push(api.mutation(body))
+    with api.app.app_context():
+        visit = db.session.get(CentralVisit, uuid.UUID(body["visit"]["id"]))
+        visit.status, visit.revision = "returned", 2  # revision 2 arrived from elsewhere
+        db.session.commit()
+    stale = {**body, "answers": {**body["answers"], "F1": "yes"}}
+    result = api.push(api.mutation(stale, revision=2, base=1)).json["results"][0]
+    assert result["status"] == "conflict" and result["server_revision"] == 2
+
+
+def test_a_returned_visit_comes_back_as_a_new_revision(api: Api):
+    body = visit_body()
+    api.push(api.mutation(body))
+    with api.app.app_context():
+        db.session.get(CentralVisit, uuid.UUID(body["visit"]["id"])).status = "returned"
+        db.session.commit()
+    corrected = {**body, "answers": {**body["answers"], "F1": "yes"}}
+    result = api.push(api.mutation(corrected, revision=2, base=1)).json["results"][0]
+    assert result["status"] == "revised" and result["receipt"]["revision"] == 2
+    assert count(api.app, VisitRevision) == 2
+
+
+def test_a_new_revision_of_a_visit_not_returned_is_refused_as_locked(api: Api):
+    body = visit_body()
+    api.push(api.mutation(body))
+    changed = {**body, "answers": {**body["answers"], "F1": "yes"}}
+    result = api.push(api.mutation(changed, revision=2, base=1)).json["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "VISIT_LOCKED"
+
+
+def test_an_invalid_record_is_rejected_with_field_errors_and_the_others_still_apply(api: Api):
+    bad = visit_body(F2="three", NOT_A_QUESTION="x")
+    good = visit_body()
+    results = api.push(api.mutation(bad), api.mutation(good)).json["results"]
+    assert results[0]["status"] == "rejected" and results[0]["code"] == "RECORD_REJECTED"
+    errors = results[0]["errors"]["body"]["answers"]
+    assert "F2" in errors and "NOT_A_QUESTION" in errors
+    assert results[1]["status"] == "created"
+    assert count(api.app, CentralVisit) == 1
+
+
+def test_a_record_whose_hash_does_not_match_its_body_is_rejected(api: Api):
+    mutation = api.mutation()
+    mutation["sha256"] = "0" * 64
+    result = api.push(mutation).json["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "HASH_MISMATCH"
+
+
+def test_an_unknown_form_version_is_answered_as_such(api: Api):
+    body = visit_body()
+    body["visit"]["form_version"] = 99
+    result = api.push(api.mutation(body)).json["results"][0]
+    assert result["status"] == "unknown_form_version"
+    assert count(api.app, CentralVisit) == 0
+
+
+def test_a_mutation_id_reused_with_other_content_is_rejected_and_not_applied(api: Api):
+    mutation = api.mutation()
+    api.push(mutation)
+    changed = api.mutation(visit_body(), mutation_id=uuid.UUID(mutation["mutation_id"]))
+    result = api.push(changed).json["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "KEY_REUSED"
+    assert count(api.app, CentralVisit) == 1
+
+
+def test_another_users_visit_cannot_be_revised_from_this_device(central_app, api: Api):
+    body = visit_body()
+    api.push(api.mutation(body))
+    token, device_id, user_id = make_device(central_app, "other@example.org")
+    other = Api(central_app, token, device_id, user_id)
+    result = other.push(other.mutation(body)).json["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "NOT_PERMITTED"
+
+
+def test_the_heartbeat_is_recorded_with_the_clock_offset(api: Api):
+    api.push(heartbeat=heartbeat(outbox_length=3, oldest_unsynced_age_seconds=90000))
+    with api.app.app_context():
+        device = db.session.get(Device, api.device_id)
+        assert device.heartbeat["outbox_length"] == 3
+        assert device.oldest_unsynced_since is not None
+        assert device.clock_offset_seconds is not None and device.last_sync_at is not None
