@@ -20,6 +20,7 @@ from app.db import write_transaction
 from app.extensions import db
 from app.models import AuditEvent, HscProfile, OutboxEntry, Resident, Visit
 from app.models.field import utcnow
+from sync import faults
 from sync.device import queue_visit
 
 RECENT_COMPLETED_LIMIT = 50
@@ -246,6 +247,7 @@ def save_consents(
             visit.completed_at = now
             queue_visit(visit)  # the outbox entry commits with the completion, or neither does
             _audit(hsc_id, "visit_completed", visit)
+            faults.at("complete_before_commit")
     return visit
 
 

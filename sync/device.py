@@ -11,18 +11,21 @@ mutation it has already applied with the stored result.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.db import write_transaction
 from app.extensions import db
 from app.models import DeviceState, HscProfile, OutboxEntry, Visit
 from app.models.field import utcnow
+from sync import faults
 from sync.canonical import canonical_json, sha256_of
 from sync.client import Refused, SyncClient, TooLarge, TryLater
 from sync.schemas import PROTOCOL
@@ -155,21 +158,37 @@ class SyncReport:
     retry_after: float | None = None
 
 
+def _holder_alive(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return bool(holder)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _take_lease(now: datetime) -> bool:
+    me = f"{socket.gethostname()}:{os.getpid()}"
     with write_transaction():
-        taken = db.session.execute(
-            update(DeviceState)
-            .where(DeviceState.id == 1, DeviceState.revoked.is_(False))
-            .where((DeviceState.sync_lease_until.is_(None)) | (DeviceState.sync_lease_until < now))
-            .values(sync_lease_until=now + LEASE, last_attempt_at=now)
-        ).rowcount
-    return taken == 1
+        state = device_state()
+        if state is None or state.revoked:
+            return False
+        held = state.sync_lease_until is not None and state.sync_lease_until >= now
+        if held and _holder_alive(state.sync_lease_holder):
+            return False
+        state.sync_lease_until, state.sync_lease_holder = now + LEASE, me
+        state.last_attempt_at = now
+    return True
 
 
 def _finish(report: SyncReport, now: datetime, offset: float | None) -> None:
     with write_transaction():
         state = device_state()
-        state.sync_lease_until = None
+        state.sync_lease_until, state.sync_lease_holder = None, ""
         if report.error:
             state.failures += 1
             state.last_error = report.error
@@ -292,6 +311,7 @@ def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> floa
                 raise TryLater("a visit is too large for the office server") from None
             limit = max(1, limit // 2)
             continue
+        faults.at("device_after_push")  # central has acted; the results are not yet recorded
         offset = _server_offset(response)
         _apply_results(batch, response, report)
         if response.get("halted_at") is not None:
@@ -379,6 +399,7 @@ def apply_pull(page: dict) -> int:
         if "forms" in reference:
             state.central_forms = reference["forms"]
         state.pull_cursor = max(state.pull_cursor, int(page.get("next_cursor", state.pull_cursor)))
+        faults.at("device_pull_before_commit")
     return len(page.get("changes", []))
 
 

@@ -1,10 +1,12 @@
 """Fault injection for the failure tests, active only when the app runs in test mode.
 
 ``HMOT_FAULT`` names a fault; ``HMOT_FAULT_ONCE`` is a file that makes it fire once (the
-file is created when the fault fires). Faults: ``kill_before_commit`` and
-``kill_after_commit`` SIGKILL the server inside a push, ``slow_push=SECONDS`` delays a push
-while it holds the write lock, ``poison=TEXT`` raises an unexpected error for a visit whose
-answers contain TEXT (a server bug met by one record).
+file is created when the fault fires). ``kill_<point>`` SIGKILLs the process at a labelled
+point: on central ``before_commit`` and ``after_commit`` of a push; on the device
+``device_after_push`` (central answered, results not yet recorded),
+``device_pull_before_commit`` and ``complete_before_commit`` (completing a visit).
+``slow_push=SECONDS`` delays a push while it holds the write lock; ``poison=TEXT`` raises an
+unexpected error for a visit whose answers contain TEXT (a server bug met by one record).
 """
 
 from __future__ import annotations

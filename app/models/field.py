@@ -149,8 +149,10 @@ class DeviceState(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     failures: Mapped[int] = mapped_column(default=0)
     revoked: Mapped[bool] = mapped_column(default=False)
-    # One sync at a time on this device, whichever process starts it.
+    # One sync at a time on this device, whichever process starts it. A lease whose holder
+    # process has died (a crash, a kill) is free at once rather than when it runs out.
     sync_lease_until: Mapped[datetime | None]
+    sync_lease_holder: Mapped[str] = mapped_column(String(60), default="")
     clock_offset_seconds: Mapped[float | None]
     central_forms: Mapped[list[Any]] = mapped_column(JSON, default=list)
 

@@ -50,6 +50,17 @@ class Node:
             **env,
         }
 
+    def run(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        """A CLI command of this node's role in its own process; the outcome is the caller's."""
+        return subprocess.run(
+            [sys.executable, "-m", "app", self.role, *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     def command(self, *args: str, env: dict | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "app", self.role, *args],
@@ -63,6 +74,8 @@ class Node:
         return result.stdout
 
     def start(self) -> Node:
+        if self.process is not None:  # restarting after a crash or a kill: reap the old one
+            self.kill()
         self._log = self.log_path.open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", self.role, "serve", "--port", str(self.port)],
@@ -113,10 +126,10 @@ class FieldNode(Node):
             "create-hsc", "--name", name, "--email", email, env={"HMOT_PASSPHRASE": passphrase}
         )
 
-    def enrol(self, central: CentralNode, code: str, passphrase: str) -> None:
+    def enrol(self, central_url: str, code: str, passphrase: str) -> None:
         self.command("db", "upgrade")
         self.command(
-            "enrol", "--central", central.url, "--code", code, env={"HMOT_PASSPHRASE": passphrase}
+            "enrol", "--central", central_url, "--code", code, env={"HMOT_PASSPHRASE": passphrase}
         )
 
 

@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
     sa.Column('sync_lease_until', sa.DateTime(), nullable=True),
+    sa.Column('sync_lease_holder', sa.String(length=60), nullable=False),
     sa.Column('clock_offset_seconds', sa.Double(), nullable=True),
     sa.Column('central_forms', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['profile_id'], ['hsc_profile.id'], ),
