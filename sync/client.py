@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-TIMEOUT = (5, 30)
+TIMEOUT = (5.0, float(os.environ.get("HMOT_SYNC_READ_TIMEOUT", "30")))
 COMPRESS_OVER = 1024
 
 
