@@ -52,6 +52,7 @@ class Config:
     FORM_DEFINITIONS_DIR = str(ROOT / "forms")
     COUNCIL_NAME = os.environ.get("HMOT_COUNCIL_NAME", "Leicestershire Housing Support")
     SYNC_INTERVAL_SECONDS = float(os.environ.get("HMOT_SYNC_INTERVAL", "30"))
+    SYNC_BACKOFF_CAP_SECONDS = float(os.environ.get("HMOT_SYNC_BACKOFF_CAP", "300"))
     # Compressed request size; sync bodies are capped again once inflated.
     MAX_CONTENT_LENGTH = int(os.environ.get("HMOT_MAX_CONTENT_LENGTH", 8 * 1024 * 1024))
     # A test that reaches for central without starting one fails loudly.

@@ -29,6 +29,7 @@ class SyncWorker:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.interval = float(app.config.get("SYNC_INTERVAL_SECONDS", 30))
+        self.cap = float(app.config.get("SYNC_BACKOFF_CAP_SECONDS", BACKOFF_CAP))
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, name="sync-worker", daemon=True)
@@ -53,13 +54,13 @@ class SyncWorker:
                     report = sync_once()
                 if report.error:
                     self.failures += 1
-                    delay = max(full_jitter(self.failures), report.retry_after or 0)
+                    delay = max(full_jitter(self.failures, cap=self.cap), report.retry_after or 0)
                     log.info("sync failed (%s); next try in %.1f s", report.error, delay)
                 else:
                     self.failures = 0
             except Exception:
                 self.failures += 1
-                delay = full_jitter(self.failures)
+                delay = full_jitter(self.failures, cap=self.cap)
                 log.exception("sync worker: unexpected error")
             self.wakeup.wait(delay)
             self.wakeup.clear()

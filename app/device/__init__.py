@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
+from app import queries
 from app.auth import MIN_PASSPHRASE_LENGTH, hash_passphrase
 from app.fields import Required, error_list
+from app.visits.helpers import visit_progress
 from sync import device
 from sync.client import Refused, TryLater
 from sync.worker import wake
@@ -99,6 +103,36 @@ def enrol():
             return redirect(url_for("auth.sign_in"))
     errors = error_list(form)
     return render_template("device/enrol.html", form=form, errors=errors)
+
+
+@bp.get("/sync-status")
+@login_required
+def sync_status():
+    """The sync state and the progress of the visits on the page, for the page to refresh."""
+    state = device.summary()
+    visits = []
+    for raw in request.args.getlist("visit")[:100]:
+        try:
+            visits.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    entries = device.latest_entries(visits)
+    progress = {}
+    for visit_id in visits:
+        visit = queries.get_visit(current_user.id, visit_id)
+        if visit is not None:
+            p = visit_progress(visit, entries.get(visit.id), state.enrolled)
+            progress[str(visit.id)] = {"label": p.label, "tag": p.tag, "detail": p.detail}
+    return jsonify(
+        enrolled=state.enrolled,
+        online=state.online,
+        waiting=state.waiting,
+        needs_attention=state.needs_attention,
+        last_success_at=state.last_success_at.strftime("%-d %B, %H:%M")
+        if state.last_success_at
+        else "never",
+        visits=progress,
+    )
 
 
 @bp.post("/sync-now")
