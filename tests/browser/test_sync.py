@@ -72,11 +72,6 @@ def test_a_visit_completed_while_central_is_down_reaches_the_office_by_itself(pa
 
 
 def test_an_unenrolled_field_node_says_it_is_not_syncing(page, node, axe):
-    sign_in(
-        page,
-        node,
-        {"email": "alex.rivers@example.org", "passphrase": "long enough passphrase"},
-        axe,
-    )
+    sign_in(page, node, LOCAL_HSC, axe)
     expect(page.locator("#sync-status")).to_contain_text("Not syncing")
     expect(page.get_by_role("link", name="Enrol this device")).to_be_visible()
