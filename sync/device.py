@@ -114,21 +114,23 @@ class SyncSummary:
 
 def summary() -> SyncSummary:
     state = device_state()
-    if state is None:
-        return SyncSummary(enrolled=False)
     counts = dict(
         db.session.execute(
             select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)
         ).all()
     )
+    waiting = sum(counts.get(s, 0) for s in UNSENT)
+    attention = sum(counts.get(s, 0) for s in NEEDS_ATTENTION)
+    if state is None:
+        return SyncSummary(enrolled=False, waiting=waiting, needs_attention=attention)
     return SyncSummary(
         enrolled=True,
         revoked=state.revoked,
         last_success_at=state.last_success_at,
         last_attempt_at=state.last_attempt_at,
         last_error=state.last_error,
-        waiting=sum(counts.get(s, 0) for s in UNSENT),
-        needs_attention=sum(counts.get(s, 0) for s in NEEDS_ATTENTION),
+        waiting=waiting,
+        needs_attention=attention,
     )
 
 
