@@ -61,7 +61,10 @@ class Config:
     @classmethod
     def init(cls, role: str) -> dict:
         instance = _instance_dir()
-        db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / (role + '.db')}"
+        db_url = os.environ.get("DATABASE_URL")
+        if not db_url:
+            instance.mkdir(parents=True, exist_ok=True)
+            db_url = f"sqlite:///{instance / (role + '.db')}"
         key = os.environ.get("SECRET_KEY") or (
             _field_secret_key(instance) if role == "field" else cls.FALLBACK_SECRET_KEY
         )

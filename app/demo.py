@@ -25,9 +25,12 @@ def case_stories(definition: FormDefinition) -> dict[str, dict[str, Any]]:
 
 
 def seed() -> str:
-    if queries.get_profile_by_email(DEMO_EMAIL):
+    """Demo visits for the demo HSC: the profile enrolment made, or a new local one."""
+    hsc = queries.get_profile_by_email(DEMO_EMAIL)
+    if hsc is not None and queries.list_visits(hsc.id).drafts:
         return f"Demo data already present. Sign in as {DEMO_EMAIL} / {DEMO_PASSPHRASE!r}."
-    hsc = queries.create_profile("Sam Patel", DEMO_EMAIL, hash_passphrase(DEMO_PASSPHRASE))
+    if hsc is None:
+        hsc = queries.create_profile("Sam Patel", DEMO_EMAIL, hash_passphrase(DEMO_PASSPHRASE))
     definition = current_app.extensions["forms"].latest("housing-mot")
     stories = case_stories(definition)
     today = date.today()
@@ -66,7 +69,7 @@ def seed() -> str:
     visit = _visit(hsc, definition, done, today - timedelta(days=7), sections_done=99)
     view = VisitView(definition, visit.answers, setting=visit.setting)
     consents = {finding.output.id: "yes" for finding in view.outcomes.referrals}
-    queries.save_consents(hsc.id, visit.id, 0, consents, complete=True)
+    queries.save_consents(hsc.id, visit.id, 0, consents, complete=True)  # sent to the office
     return (
         "Demo HSC profile and 4 visits created (2 case stories part done). "
         f"Sign in as {DEMO_EMAIL} with the passphrase {DEMO_PASSPHRASE!r}."
