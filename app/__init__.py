@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(auth_bp)  # passphrase sign-in to the local HSC profile
         app.register_blueprint(visits_bp)  # the Housing MOT journey
         app.register_blueprint(pwa_bp)  # manifest and service worker, served from /
+        app.register_blueprint(device_bp)  # enrolment, sync state on every page, Sync now
     if app.config["ROLE"] == "central":
         from app.central import admin, auth, devices, home
 
@@ -73,8 +74,6 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(home.bp)  # the front page: each role goes to where its work is
         app.register_blueprint(admin.bp)  # accounts, passwords and enrolment codes (admins)
         app.register_blueprint(devices.bp)  # enrolled devices, their sync health; revoking
-        app.register_blueprint(device_bp)  # enrolment, sync state on every page, Sync now
-    if app.config["ROLE"] == "central":
         app.register_blueprint(sync_api_bp)  # JSON for devices: bearer tokens, no cookies
 
 

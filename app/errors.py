@@ -15,6 +15,12 @@ def _api(code: str):
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(403)
+    def forbidden(_error):
+        if request.path.startswith("/api/"):
+            return _api("NOT_PERMITTED")
+        return render_template("errors/403.html"), 403
+
     @app.errorhandler(404)
     def not_found(_error):
         if request.path.startswith("/api/"):

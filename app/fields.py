@@ -85,6 +85,7 @@ class GovDateField(Field):
 
     def process_formdata(self, valuelist) -> None:
         if not valuelist:
+            self.raw_data = ["", "", ""]  # not posted at all: render empty inputs, not a crash
             return
         parts = [str(value).strip() for value in valuelist[:3]]
         parts += [""] * (3 - len(parts))

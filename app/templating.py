@@ -6,7 +6,8 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
+from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from app.config import ROOT
@@ -21,6 +22,33 @@ def asset_url(filename: str) -> str:
     """A static URL with a content hash, so assets can be cached as immutable."""
     path = ROOT / "static" / filename
     return url_for("static", filename=filename, v=_digest(path, path.stat().st_mtime))
+
+
+# The header's links by role: (endpoint, text, roles that see it or None for everyone signed
+# in). A link is marked current on any page of its blueprint.
+NAVIGATION = {
+    "field": [("visits.my_visits", "My visits", None)],
+    "central": [
+        ("admin.list_users", "Users", {"admin"}),
+        ("devices.list_devices", "Devices", {"admin", "team_leader"}),
+    ],
+}
+
+
+def navigation(role: str) -> list[dict]:
+    if not (current_user and current_user.is_authenticated):
+        return []
+    user_role = getattr(current_user, "role", None)
+    return [
+        {
+            "href": url_for(endpoint),
+            "text": text,
+            "active": request.endpoint == endpoint
+            or (role == "central" and request.blueprint == endpoint.split(".")[0]),
+        }
+        for endpoint, text, roles in NAVIGATION[role]
+        if roles is None or user_role in roles
+    ]
 
 
 def init_templating(app: Flask) -> None:
@@ -41,4 +69,5 @@ def init_templating(app: Flask) -> None:
         asset_url=asset_url,
         council_name=app.config["COUNCIL_NAME"],
         role=app.config["ROLE"],
+        navigation=lambda: navigation(app.config["ROLE"]),
     )

@@ -71,6 +71,12 @@ def client(app) -> PageClient:
 
 
 @pytest.fixture
+def central_client(central_app) -> PageClient:
+    """A page-checking client for the central app (signs in with a password)."""
+    return PageClient(central_app.test_client(), sign_in_field="password")
+
+
+@pytest.fixture
 def signed_in(client, profile) -> PageClient:
     client.sign_in(profile.email, "correct horse battery")
     return client

@@ -11,7 +11,9 @@ from werkzeug.routing.converters import UUIDConverter
 from app import create_app
 
 # Routes that must work without signing in: sign-in itself, health checks, static files,
-# and the PWA files a browser fetches before anyone has signed in.
+# the PWA files a browser fetches before anyone has signed in, and enrolment on both sides:
+# a new device has no profile to sign in with and no token until it exchanges its one-time
+# code (the field page refuses once the device is enrolled).
 PUBLIC_ENDPOINTS = {
     "static",
     "status.status",
@@ -19,7 +21,11 @@ PUBLIC_ENDPOINTS = {
     "pwa.manifest",
     "pwa.service_worker",
     "pwa.offline",
+    "device.enrol",
+    "sync_api.enrol",
 }
+# The sync API has no session: a device proves itself with a bearer token, or gets 401 JSON.
+TOKEN_BLUEPRINTS = ("sync_api.",)
 SEGMENT = re.compile(r"^(_?[a-z0-9]+(-[a-z0-9]+)*(\.[a-z]+)?|<[^>]+>)$")
 
 
@@ -56,7 +62,9 @@ def _sample_url(rule) -> str:
     return rule.build(values)[1]
 
 
-def test_every_staff_route_needs_sign_in(app):
+@pytest.mark.parametrize("role_app", ["app", "central_app"])
+def test_every_staff_route_needs_sign_in(role_app, request):
+    app = request.getfixturevalue(role_app)
     client = app.test_client()
     # A real CSRF token, so POSTs are refused for want of a session, not of a token.
     html = client.get("/sign-in").get_data(as_text=True)
@@ -67,9 +75,25 @@ def test_every_staff_route_needs_sign_in(app):
             continue
         url = _sample_url(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(url, method=method, data={"csrf_token": token})
-            assert response.status_code in (302, 401), f"{method} {url}: {response.status_code}"
-            if response.status_code == 302:
+            if rule.endpoint.startswith(TOKEN_BLUEPRINTS):
+                response = client.open(url, method=method, json={})
+                assert response.status_code == 401, f"{method} {url}: {response.status_code}"
+                assert response.json["error"] == "UNAUTHENTICATED", f"{method} {url}"
+            else:
+                response = client.open(url, method=method, data={"csrf_token": token})
+                assert response.status_code == 302, f"{method} {url}: {response.status_code}"
                 assert response.headers["Location"].startswith("/sign-in"), f"{method} {url}"
             checked += 1
-    assert checked >= 10  # the journey's routes were really walked
+    assert checked >= 10  # the routes were really walked
+
+
+def test_every_central_staff_route_names_the_roles_it_allows(central_app):
+    """Signing in is not enough on central: each page says which roles may use it."""
+    unchecked = [
+        rule.endpoint
+        for rule in rules(central_app)
+        if rule.endpoint not in PUBLIC_ENDPOINTS
+        and not rule.endpoint.startswith(TOKEN_BLUEPRINTS)
+        and not getattr(central_app.view_functions[rule.endpoint], "allowed_roles", None)
+    ]
+    assert unchecked == [], f"use role_required on {unchecked}"

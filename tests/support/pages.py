@@ -78,8 +78,9 @@ def check_page(html: str) -> _Page:
 
 
 class PageClient:
-    def __init__(self, client: FlaskClient) -> None:
+    def __init__(self, client: FlaskClient, *, sign_in_field: str = "passphrase") -> None:
         self.client = client
+        self.sign_in_field = sign_in_field  # "passphrase" on the field node, "password" on central
         self.last_page: _Page | None = None
 
     def _checked(self, response: TestResponse) -> TestResponse:
@@ -103,8 +104,8 @@ class PageClient:
         body = {**form.hidden, **overrides, **(data or {})}
         return self.post(form.action, data=body)
 
-    def sign_in(self, email: str, passphrase: str) -> TestResponse:
-        response = self.submit("/sign-in", {"email": email, "passphrase": passphrase})
+    def sign_in(self, email: str, secret: str) -> TestResponse:
+        response = self.submit("/sign-in", {"email": email, self.sign_in_field: secret})
         assert response.status_code == 302, "sign-in failed"
         return response
 
