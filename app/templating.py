@@ -51,6 +51,16 @@ def navigation(role: str) -> list[dict]:
     ]
 
 
+def legend(field, size: str = "s") -> dict:
+    """Macro parameters for a question asked with a fieldset: its legend, with its text.
+
+    govuk-frontend-wtf fills the legend in only when no ``fieldset`` is passed, so passing
+    one for the size alone would leave the legend empty.
+    """
+    return {"fieldset": {"legend": {"text": field.label.text,
+                                    "classes": f"govuk-fieldset__legend--{size}"}}}
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
@@ -67,6 +77,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(
         asset_url=asset_url,
+        legend=legend,
         council_name=app.config["COUNCIL_NAME"],
         role=app.config["ROLE"],
         navigation=lambda: navigation(app.config["ROLE"]),

@@ -1,9 +1,10 @@
 """A test client that checks every HTML page it is given, whatever the test is about.
 
 Every page must have exactly one H1; a title that starts with the H1 (after "Error: " when
-the page shows errors); no duplicate ids; and every form must have an action and, if it
-posts, a CSRF token. ``submit`` fills a form the way a browser would: it fetches the page,
-keeps its hidden fields (CSRF token, revision) and posts the answers to the form's action.
+the page shows errors); no duplicate ids; no fieldset without a legend's text; and every
+form must have an action and, if it posts, a CSRF token. ``submit`` fills a form the way a
+browser would: it fetches the page, keeps its hidden fields (CSRF token, revision) and posts
+the answers to the form's action.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class _Page(HTMLParser):
         self._in: str | None = None
         self._text: list[str] = []
         self.error_summary = False
+        self.legends: list[str] = []
+        self._legend: list[str] | None = None
+        self.fieldsets = 0
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -39,6 +43,10 @@ class _Page(HTMLParser):
             self.ids.append(attributes["id"])
         if "govuk-error-summary" in (attributes.get("class") or "").split():
             self.error_summary = True
+        if tag == "fieldset":
+            self.fieldsets += 1
+        if tag == "legend":
+            self._legend = []
         if tag in ("h1", "title"):
             self._in, self._text = tag, []
         elif tag == "form":
@@ -49,6 +57,9 @@ class _Page(HTMLParser):
             self.forms[-1].hidden[attributes.get("name", "")] = attributes.get("value", "")
 
     def handle_endtag(self, tag):
+        if tag == "legend" and self._legend is not None:
+            self.legends.append(" ".join("".join(self._legend).split()))
+            self._legend = None
         if tag == self._in:
             text = " ".join("".join(self._text).split())
             if tag == "h1":
@@ -60,6 +71,8 @@ class _Page(HTMLParser):
     def handle_data(self, data):
         if self._in:
             self._text.append(data)
+        if self._legend is not None:
+            self._legend.append(data)
 
 
 def check_page(html: str) -> _Page:
@@ -68,6 +81,8 @@ def check_page(html: str) -> _Page:
     assert len(page.h1) == 1, f"expected exactly one h1, found {page.h1}"
     expected = ("Error: " if page.error_summary else "") + page.h1[0]
     assert page.title.startswith(expected), f"title {page.title!r} should start with {expected!r}"
+    legends = [text for text in page.legends if text]
+    assert len(legends) == page.fieldsets, f"a fieldset has no legend text: {page.legends}"
     duplicates = {i for i in page.ids if page.ids.count(i) > 1}
     assert not duplicates, f"duplicate ids: {sorted(duplicates)}"
     for form in page.forms:
