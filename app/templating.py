@@ -57,8 +57,11 @@ def legend(field, size: str = "s") -> dict:
     govuk-frontend-wtf fills the legend in only when no ``fieldset`` is passed, so passing
     one for the size alone would leave the legend empty.
     """
-    return {"fieldset": {"legend": {"text": field.label.text,
-                                    "classes": f"govuk-fieldset__legend--{size}"}}}
+    return {
+        "fieldset": {
+            "legend": {"text": field.label.text, "classes": f"govuk-fieldset__legend--{size}"}
+        }
+    }
 
 
 def init_templating(app: Flask) -> None:
