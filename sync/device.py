@@ -202,14 +202,16 @@ def _finish(report: SyncReport, now: datetime, offset: float | None) -> None:
                 state.clock_offset_seconds = offset
 
 
-def heartbeat(now: datetime) -> dict[str, Any]:
-    unsent = select(OutboxEntry).where(OutboxEntry.state.in_(UNSENT))
-    oldest = db.session.scalar(
-        select(func.min(OutboxEntry.created_at)).where(OutboxEntry.state.in_(UNSENT))
-    )
+def heartbeat(now: datetime, sending: list[int] | None = None) -> dict[str, Any]:
+    """What central shows of this device. Entries in the push being sent are not counted:
+    the heartbeat arrives with them."""
+    unsent = [OutboxEntry.state.in_(UNSENT)]
+    if sending:
+        unsent.append(OutboxEntry.seq.not_in(sending))
+    oldest = db.session.scalar(select(func.min(OutboxEntry.created_at)).where(*unsent))
     forms = [f"housing-mot@{v}" for v in db.session.scalars(select(Visit.form_version).distinct())]
     return {
-        "outbox_length": db.session.scalar(select(func.count()).select_from(unsent.subquery())),
+        "outbox_length": db.session.scalar(select(func.count()).where(*unsent)) or 0,
         "oldest_unsynced_age_seconds": None
         if oldest is None
         else int((now - oldest).total_seconds()),
@@ -303,7 +305,7 @@ def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> floa
         body = {
             "protocol": PROTOCOL,
             "device_id": str(state.device_id),
-            "heartbeat": heartbeat(now),
+            "heartbeat": heartbeat(now, [entry.seq for entry in batch]),
             "mutations": [_mutation(entry) for entry in batch],
         }
         try:

@@ -71,9 +71,9 @@ def device_row(device: Device, now: datetime) -> DeviceRow:
         ("Enrolled", describe_time(device.enrolled_at)),
         ("Last sync", describe_time(device.last_sync_at)),
         ("Last seen", describe_time(device.last_seen_at)),
-        ("Waiting to sync", "Not known" if outbox is None else f"{outbox} records"),
+        ("Waiting to sync", "Not known" if outbox is None else _visits(outbox)),
         ("Oldest unsynced", describe_duration(beat.get("oldest_unsynced_age_seconds"))),
-        ("Quarantined", "Not known" if quarantined is None else f"{quarantined} records"),
+        ("Quarantined", "Not known" if quarantined is None else _visits(quarantined)),
         ("App version", str(beat.get("app_version") or "Not known")),
         ("Form versions", describe_form_versions(beat.get("form_versions"))),
         ("Device clock", str(beat.get("device_clock") or "Not known")),
@@ -116,3 +116,7 @@ def revoke_device(device_id: uuid.UUID):
         back=url_for(".list_devices"),
         warning=True,
     )
+
+
+def _visits(count: int) -> str:
+    return f"{count} visit" if count == 1 else f"{count} visits"

@@ -77,7 +77,7 @@ def test_the_devices_page_shows_the_last_heartbeat(central_app, central_client, 
     sign_in(central_app, central_client, "admin")
     html = central_client.text("/devices")
     for figure in (
-        "3 records",
+        "3 visits",
         "2 days",
         "1 records",
         "0.1.0",
