@@ -79,7 +79,7 @@ def test_the_devices_page_shows_the_last_heartbeat(central_app, central_client, 
     for figure in (
         "3 visits",
         "2 days",
-        "1 records",
+        "1 visit",
         "0.1.0",
         "housing-mot version 1",
         "2026-11-20T09:00:00Z",
