@@ -20,8 +20,14 @@ def register(app: Flask) -> None:
     @click.option("--threads", default=4, show_default=True, type=int)
     def serve(host: str, port: int, threads: int) -> None:
         """Bring the database up to date, then serve this node with waitress."""
+        import logging
+
         from waitress import serve as waitress_serve
 
+        # Operational lines only (device ids, counts, codes): never personal data.
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         upgrade()
         click.echo(f"Housing MOT {current_app.config['ROLE']} node on http://{host}:{port}/")
         app = current_app._get_current_object()

@@ -419,6 +419,8 @@ def _apply_change(change: dict) -> None:
         visit = None
     if visit is None:
         return
+    if status == "received" and visit.office_status == "conflict":
+        return  # central's own copy being received is no answer to this device's conflict
     revision = int(payload.get("revision", 0))
     if revision < visit.central_revision or (
         status == "received"
