@@ -24,11 +24,11 @@ def register(app: Flask) -> None:
 
         from waitress import serve as waitress_serve
 
-        # Operational lines only (device ids, counts, codes): never personal data.
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
         upgrade()
+        # Operational lines only (device ids, counts, codes): never personal data. The
+        # migrations may have configured logging already, so the level is set either way.
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger().setLevel(logging.INFO)
         click.echo(f"Housing MOT {current_app.config['ROLE']} node on http://{host}:{port}/")
         app = current_app._get_current_object()
         if app.config["ROLE"] == "field":
