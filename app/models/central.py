@@ -12,7 +12,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.field import utcnow
+from app.models.field import ResidentDetails, utcnow
 
 CENTRAL = {"info": {"role": "central"}}
 ROLES = ("hsc", "team_leader", "provider", "admin")
@@ -111,21 +111,11 @@ class Device(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class CentralResident(db.Model):
+class CentralResident(ResidentDetails, db.Model):
     __tablename__ = "central_resident"
     __table_args__ = CENTRAL
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    given_name: Mapped[str] = mapped_column(String(100))
-    family_name: Mapped[str] = mapped_column(String(100))
-    date_of_birth: Mapped[date]
-    address_line_1: Mapped[str] = mapped_column(String(200))
-    address_line_2: Mapped[str] = mapped_column(String(200), default="")
-    town: Mapped[str] = mapped_column(String(100))
-    postcode: Mapped[str] = mapped_column(String(8))
-    district: Mapped[str] = mapped_column(String(40))
-    phone: Mapped[str] = mapped_column(String(30), default="")
-    nhs_number: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

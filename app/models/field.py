@@ -42,11 +42,9 @@ class HscProfile(UserMixin, db.Model):
         return self.active
 
 
-class Resident(db.Model):
-    __tablename__ = "resident"
-    __table_args__ = FIELD
+class ResidentDetails:
+    """Who the resident is and where they live: the same columns on the device and at central."""
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date]
@@ -57,13 +55,20 @@ class Resident(db.Model):
     district: Mapped[str] = mapped_column(String(40))
     phone: Mapped[str] = mapped_column(String(30), default="")
     nhs_number: Mapped[str | None] = mapped_column(String(10))
-    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("hsc_profile.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+class Resident(ResidentDetails, db.Model):
+    __tablename__ = "resident"
+    __table_args__ = FIELD
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("hsc_profile.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Visit(db.Model):
