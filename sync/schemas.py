@@ -92,7 +92,8 @@ class VisitBodySchema(Strict):
 
     visit = fields.Nested(VisitFieldsSchema, required=True)
     resident = fields.Nested(ResidentSchema, required=True)
-    answers = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    # Keys and values are checked against the form definition (sync.server.check_answers).
+    answers = fields.Dict(required=True)
     consents = fields.Dict(
         keys=fields.String(),
         values=fields.String(validate=validate.OneOf(("yes", "no"))),

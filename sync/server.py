@@ -17,11 +17,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.extensions import db
 from app.formengine import FormDefinition
@@ -44,14 +45,16 @@ from sync.schemas import MutationSchema, VisitBodySchema, validation_detail
 
 log = logging.getLogger(__name__)
 PULL_LIMIT = 200
+MUTATION, VISIT_BODY = MutationSchema(), VisitBodySchema()  # schemas are reusable
 
 
-def next_server_seq() -> int:
-    """The next pull cursor value, taken under the counter row's lock until commit."""
+def next_server_seq(count: int = 1) -> int:
+    """The last of ``count`` new pull cursor values, taken under the counter row's lock,
+    which is held until commit: values commit in the order they were taken."""
     value = db.session.execute(
         update(SyncCounter)
         .where(SyncCounter.id == 1)
-        .values(value=SyncCounter.value + 1)
+        .values(value=SyncCounter.value + count)
         .returning(SyncCounter.value)
     ).scalar_one()
     return int(value)
@@ -101,15 +104,21 @@ def _rejected(mutation: Mapping, code: str, errors: dict | None = None) -> dict:
     return _result(mutation, "rejected", code=code, message=error.message, errors=errors or {})
 
 
+@cache
+def _options(definition_key: tuple[str, int], question_id: str) -> frozenset[str]:
+    definition = current_app.extensions["forms"].get(*definition_key)
+    return frozenset(option.value for option in definition.questions[question_id].options)
+
+
 def check_answers(definition: FormDefinition, answers: Mapping[str, Any]) -> dict[str, list[str]]:
     """Answers must name questions of the form and have values of the question's type."""
     problems: dict[str, list[str]] = {}
     for question_id, value in answers.items():
         question = definition.questions.get(question_id)
         if question is None:
-            problems[question_id] = ["Not a question of this form."]
+            problems[str(question_id)] = ["Not a question of this form."]
             continue
-        allowed = {option.value for option in question.options}
+        allowed = _options(definition.key, question_id)
         message = None
         if question.type == "multi":
             if not isinstance(value, list) or not all(v in allowed for v in value):
@@ -137,45 +146,110 @@ def _check_consents(definition: FormDefinition, consents: Mapping[str, str]) -> 
     return {key: ["Not a referral of this form."] for key in consents if key not in referrals}
 
 
-class _Apply:
-    """Applies one mutation inside the caller's savepoint."""
+@dataclass
+class _VisitState:
+    """Central's copy of a visit as this push sees it, before and after each record."""
 
-    def __init__(self, device: Device, now: datetime) -> None:
-        self.device = device
-        self.now = now
+    user_id: uuid.UUID
+    revision: int
+    sha256: str
+    status: str
+    received_at: datetime
+    new: bool = False
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+class _Batch:
+    """Applies a push's records in order, in memory, then writes them all at once.
+
+    Everything a record's outcome depends on is read up front (stored results, the visits
+    and residents it names), so deciding a record costs no queries; the rows are written
+    with one multi-row statement per table. A record that meets an unexpected error halts
+    the batch before any of its rows exist, as a savepoint would.
+    """
+
+    def __init__(self, device: Device, now: datetime, raws: list) -> None:
+        self.device, self.now = device, now
         self.forms = current_app.extensions["forms"]
+        mappings = [raw for raw in raws if isinstance(raw, Mapping)]
+        mutation_ids = {_uuid(raw.get("mutation_id")) for raw in mappings} - {None}
+        visit_ids = {_uuid(raw.get("visit_id")) for raw in mappings} - {None}
+        resident_ids = {
+            _uuid(((raw.get("body") or {}).get("resident") or {}).get("id"))
+            for raw in mappings
+            if isinstance(raw.get("body"), Mapping)
+            and isinstance(raw["body"].get("resident"), Mapping)
+        } - {None}
+        self.stored: dict[uuid.UUID, tuple[str, dict]] = {
+            row.mutation_id: (row.fingerprint, row.result)
+            for row in db.session.scalars(
+                select(SyncMutation).where(SyncMutation.mutation_id.in_(mutation_ids))
+            )
+        }
+        self.visits: dict[uuid.UUID, _VisitState] = {
+            row.id: _VisitState(row.user_id, row.revision, row.sha256, row.status, row.received_at)
+            for row in db.session.scalars(
+                select(CentralVisit).where(CentralVisit.id.in_(visit_ids))
+            )
+        }
+        self.known_residents = set(
+            db.session.scalars(
+                select(CentralResident.id).where(CentralResident.id.in_(resident_ids))
+            )
+        )
+        self.residents: dict[uuid.UUID, dict] = {}
+        self.visit_rows: dict[uuid.UUID, dict] = {}
+        self.revisions: list[dict] = []
+        self.mutations: list[dict] = []
+        self.audits: list[dict] = []
+        self.changes: list[tuple[uuid.UUID, dict]] = []
 
     def __call__(self, raw: Mapping) -> dict:
         try:
-            mutation = MutationSchema().load(raw)
+            mutation = MUTATION.load(raw)
         except ValidationError as error:
             return _rejected(raw, "RECORD_REJECTED", validation_detail(error))
+        body_sha = sha256_of(mutation["body"])
         fingerprint = sha256_of(
-            {k: raw[k] for k in ("type", "visit_id", "revision", "base_revision", "body")}
+            [
+                raw["type"],
+                str(mutation["visit_id"]),
+                raw["revision"],
+                raw["base_revision"],
+                body_sha,
+            ]
         )
-        stored = db.session.get(SyncMutation, mutation["mutation_id"])
+        stored = self.stored.get(mutation["mutation_id"])
         if stored is not None:
-            if stored.fingerprint != fingerprint:
+            if stored[0] != fingerprint:
                 return _rejected(raw, "KEY_REUSED")
-            return {**stored.result, "status": "unchanged", "replayed": True, "seq": raw["seq"]}
-        result = self.apply(raw, mutation)
-        db.session.add(
-            SyncMutation(
-                mutation_id=mutation["mutation_id"],
-                device_id=self.device.id,
-                device_seq=mutation["seq"],
-                fingerprint=fingerprint,
-                result=result,
-            )
+            return {**stored[1], "status": "unchanged", "replayed": True, "seq": raw["seq"]}
+        result = self.decide(raw, mutation, body_sha)
+        self.stored[mutation["mutation_id"]] = (fingerprint, result)
+        self.mutations.append(
+            {
+                "mutation_id": mutation["mutation_id"],
+                "device_id": self.device.id,
+                "device_seq": mutation["seq"],
+                "fingerprint": fingerprint,
+                "result": result,
+                "created_at": self.now,
+            }
         )
         return result
 
-    def apply(self, raw: Mapping, mutation: dict) -> dict:
+    def decide(self, raw: Mapping, mutation: dict, body_sha: str) -> dict:
         try:
-            body = VisitBodySchema().load(mutation["body"])
+            body = VISIT_BODY.load(mutation["body"])
         except ValidationError as error:
             return _rejected(raw, "RECORD_REJECTED", validation_detail(error))
-        if sha256_of(mutation["body"]) != mutation["sha256"]:
+        if body_sha != mutation["sha256"]:
             return _rejected(raw, "HASH_MISMATCH")
         visit_fields, resident = body["visit"], body["resident"]
         if visit_fields["id"] != mutation["visit_id"]:
@@ -196,87 +270,134 @@ class _Apply:
             return _rejected(raw, "RECORD_REJECTED", {"body": {"answers": problems}})
         faults.on_apply(body)
 
-        visit = db.session.get(CentralVisit, mutation["visit_id"])
+        visit_id = mutation["visit_id"]
+        state = self.visits.get(visit_id)
         revision, base = mutation["revision"], mutation["base_revision"]
-        if visit is not None and visit.user_id != self.device.user_id:
+        if state is not None and state.user_id != self.device.user_id:
             return _rejected(raw, "NOT_PERMITTED")
-        current = visit.revision if visit else 0
-        if visit is not None and revision == current:
-            if visit.sha256 == mutation["sha256"]:
-                return self.receipt(raw, visit, "unchanged")
-            return self.conflict(raw, visit)
+        current = state.revision if state else 0
+        if state is not None and revision == current:
+            if state.sha256 == mutation["sha256"]:
+                return self.receipt(raw, visit_id, state, "unchanged")
+            return self.conflict(raw, state)
         if base != current or revision != current + 1:
-            return self.conflict(raw, visit)
-        if visit is not None and visit.status != "returned":
+            return self.conflict(raw, state)
+        if state is not None and state.status != "returned":
             return _rejected(raw, "VISIT_LOCKED")
 
-        self.store_resident(resident)
-        status = "created" if visit is None else "revised"
-        if visit is None:
-            visit = CentralVisit(id=mutation["visit_id"], user_id=self.device.user_id)
-            db.session.add(visit)
-        visit.resident_id = resident["id"]
-        visit.device_id = self.device.id
-        visit.district = resident["district"]
-        visit.setting = visit_fields["setting"]
-        visit.form_id, visit.form_version = definition.id, definition.version
-        visit.revision, visit.sha256, visit.status = revision, mutation["sha256"], "received"
-        visit.received_at = visit.updated_at = self.now
+        status = "created" if state is None else "revised"
+        if state is None:
+            state = _VisitState(self.device.user_id, 0, "", "", self.now, new=True)
+            self.visits[visit_id] = state
+        state.revision, state.sha256 = revision, mutation["sha256"]
+        state.status, state.received_at = "received", self.now
+        self.residents[resident["id"]] = {**resident, "updated_at": self.now}
+        row = self.visit_rows.setdefault(visit_id, {"id": visit_id, "_new": state.new})
+        row.update(
+            user_id=state.user_id,
+            resident_id=resident["id"],
+            device_id=self.device.id,
+            district=resident["district"],
+            setting=visit_fields["setting"],
+            form_id=definition.id,
+            form_version=definition.version,
+            revision=revision,
+            sha256=mutation["sha256"],
+            status="received",
+            received_at=self.now,
+            updated_at=self.now,
+        )
         device_time = _naive_utc(mutation["device_time"])
-        db.session.add(
-            VisitRevision(
-                visit_id=visit.id,
-                revision=revision,
-                sha256=mutation["sha256"],
-                body=mutation["body"],
-                device_id=self.device.id,
-                mutation_id=mutation["mutation_id"],
-                device_time=device_time,
-                server_time=self.now,
-                clock_offset_seconds=(self.now - device_time).total_seconds(),
-            )
+        self.revisions.append(
+            {
+                "visit_id": visit_id,
+                "revision": revision,
+                "sha256": mutation["sha256"],
+                "body": mutation["body"],
+                "device_id": self.device.id,
+                "mutation_id": mutation["mutation_id"],
+                "device_time": device_time,
+                "server_time": self.now,
+                "clock_offset_seconds": (self.now - device_time).total_seconds(),
+            }
         )
-        db.session.add(
-            CentralAuditEvent(
-                actor_id=self.device.user_id,
-                device_id=self.device.id,
-                action=f"visit_{status}",
-                record_type="visit",
-                record_id=str(visit.id),
-                note=f"revision {revision}",
-            )
+        self.audits.append(
+            {
+                "at": self.now,
+                "actor_id": self.device.user_id,
+                "device_id": self.device.id,
+                "action": f"visit_{status}",
+                "record_type": "visit",
+                "record_id": str(visit_id),
+                "note": f"revision {revision}",
+            }
         )
-        result = self.receipt(raw, visit, status)
-        log_change(self.device.user_id, "visit.received", visit.id, result["receipt"])
+        result = self.receipt(raw, visit_id, state, status)
+        self.changes.append((visit_id, result["receipt"]))
         return result
 
-    def store_resident(self, fields: dict) -> None:
-        resident = db.session.get(CentralResident, fields["id"])
-        if resident is None:
-            resident = CentralResident(id=fields["id"])
-            db.session.add(resident)
-        for name, value in fields.items():
-            setattr(resident, name, value)
-        resident.updated_at = self.now
-
-    def receipt(self, raw: Mapping, visit: CentralVisit, status: str) -> dict:
+    def receipt(self, raw: Mapping, visit_id, state: _VisitState, status: str) -> dict:
         receipt = {
-            "visit_id": str(visit.id),
-            "revision": visit.revision,
-            "sha256": visit.sha256,
-            "received_at": iso(visit.received_at),
+            "visit_id": str(visit_id),
+            "revision": state.revision,
+            "sha256": state.sha256,
+            "received_at": iso(state.received_at),
         }
         return _result(raw, status, receipt=receipt)
 
-    def conflict(self, raw: Mapping, visit: CentralVisit | None) -> dict:
+    def conflict(self, raw: Mapping, state: _VisitState | None) -> dict:
         return _result(
             raw,
             "conflict",
             code="SYNC_CONFLICT",
             message=ERRORS["SYNC_CONFLICT"].message,
-            server_revision=visit.revision if visit else 0,
-            server_sha256=visit.sha256 if visit else None,
+            server_revision=state.revision if state else 0,
+            server_sha256=state.sha256 if state else None,
         )
+
+    def write(self) -> None:
+        """All the batch's rows, one statement per table, in the caller's transaction."""
+        session = db.session
+        new_residents = [r for i, r in self.residents.items() if i not in self.known_residents]
+        old_residents = [r for i, r in self.residents.items() if i in self.known_residents]
+        if new_residents:
+            session.execute(insert(CentralResident), new_residents)
+        if old_residents:
+            session.execute(update(CentralResident), old_residents)
+        rows = [{k: v for k, v in r.items() if k != "_new"} for r in self.visit_rows.values()]
+        new_visits = [
+            r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if raw["_new"]
+        ]
+        old_visits = [
+            r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if not raw["_new"]
+        ]
+        if new_visits:
+            session.execute(insert(CentralVisit), new_visits)
+        if old_visits:
+            session.execute(update(CentralVisit), old_visits)
+        if self.revisions:
+            session.execute(insert(VisitRevision), self.revisions)
+        if self.changes:
+            last = next_server_seq(len(self.changes))
+            first = last - len(self.changes) + 1
+            session.execute(
+                insert(ChangeLogEntry),
+                [
+                    {
+                        "server_seq": first + n,
+                        "user_id": self.device.user_id,
+                        "kind": "visit.received",
+                        "record_id": str(visit_id),
+                        "payload": receipt,
+                        "at": self.now,
+                    }
+                    for n, (visit_id, receipt) in enumerate(self.changes)
+                ],
+            )
+        if self.mutations:
+            session.execute(insert(SyncMutation), self.mutations)
+        if self.audits:
+            session.execute(insert(CentralAuditEvent), self.audits)
 
 
 def record_heartbeat(device: Device, heartbeat: Mapping, now: datetime) -> None:
@@ -295,19 +416,17 @@ def apply_push(device: Device, request: Mapping) -> PushOutcome:
     """Apply a validated push in the current transaction; the caller commits."""
     now = utcnow()
     record_heartbeat(device, request["heartbeat"], now)
-    apply = _Apply(device, now)
+    batch = _Batch(device, now, request["mutations"])
     results: list[dict] = []
     halted_at = None
     for raw in request["mutations"]:
-        savepoint = db.session.begin_nested()
         try:
-            results.append(apply(raw))
-            savepoint.commit()
+            results.append(batch(raw))
         except Exception:
-            savepoint.rollback()
             halted_at = raw.get("seq") if isinstance(raw, Mapping) else None
             log.exception("push halted: device %s, seq %s", device.id, halted_at)
             break
+    batch.write()
     return PushOutcome(results, halted_at)
 
 
