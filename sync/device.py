@@ -336,15 +336,18 @@ def _apply_results(batch: list[OutboxEntry], response: dict, report: SyncReport)
     results = {r.get("mutation_id"): r for r in response.get("results", [])}
     now = utcnow()
     with write_transaction():
-        for entry in batch:
-            entry = db.session.merge(entry)
+        seqs = [entry.seq for entry in batch]
+        entries = db.session.scalars(select(OutboxEntry).where(OutboxEntry.seq.in_(seqs))).all()
+        visit_ids = {entry.visit_id for entry in entries}
+        visits = {v.id: v for v in db.session.scalars(select(Visit).where(Visit.id.in_(visit_ids)))}
+        for entry in sorted(entries, key=lambda e: e.seq):
             result = results.get(str(entry.mutation_id))
             if result is None:  # the server halted before it: send again next time
                 entry.state = "queued"
                 continue
             status = result.get("status", "")
             report.pushed[status] = report.pushed.get(status, 0) + 1
-            visit = db.session.get(Visit, entry.visit_id)
+            visit = visits[entry.visit_id]
             if status in ("created", "revised", "unchanged"):
                 receipt = result.get("receipt", {})
                 entry.state, entry.receipt, entry.acknowledged_at = "acknowledged", receipt, now
