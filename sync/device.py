@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, select, update
 
 from app.db import write_transaction
 from app.extensions import db
@@ -209,7 +210,7 @@ def heartbeat(now: datetime, sending: list[int] | None = None) -> dict[str, Any]
     if sending:
         unsent.append(OutboxEntry.seq.not_in(sending))
     oldest = db.session.scalar(select(func.min(OutboxEntry.created_at)).where(*unsent))
-    forms = [f"housing-mot@{v}" for v in db.session.scalars(select(Visit.form_version).distinct())]
+    forms = [f"{d.id}@{d.version}" for d in current_app.extensions["forms"]]
     return {
         "outbox_length": db.session.scalar(select(func.count()).where(*unsent)) or 0,
         "oldest_unsynced_age_seconds": None
@@ -260,17 +261,22 @@ def _unsent_count() -> int:
     return db.session.scalar(select(func.count()).where(OutboxEntry.state.in_(UNSENT))) or 0
 
 
-def _batches(entries: list[OutboxEntry], limit: int) -> list[list[OutboxEntry]]:
-    batches: list[list[OutboxEntry]] = []
+def _next_batch(limit: int) -> list[OutboxEntry]:
+    """The next entries to send, oldest first, capped by count and by bytes."""
+    entries = db.session.scalars(
+        select(OutboxEntry)
+        .where(OutboxEntry.state.in_(UNSENT))
+        .order_by(OutboxEntry.seq)
+        .limit(limit)
+    ).all()
+    batch: list[OutboxEntry] = []
     size = 0
     for entry in entries:
-        length = len(canonical_json(entry.body))
-        if not batches or len(batches[-1]) >= limit or size + length > BATCH_BYTES:
-            batches.append([])
-            size = 0
-        batches[-1].append(entry)
-        size += length
-    return batches
+        size += len(canonical_json(entry.body))
+        if batch and size > BATCH_BYTES:
+            break
+        batch.append(entry)
+    return batch
 
 
 def _mutation(entry: OutboxEntry) -> dict[str, Any]:
@@ -292,22 +298,22 @@ def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> floa
     limit = BATCH_RECORDS
     offset = None
     while True:
-        entries = list(
-            db.session.scalars(
-                select(OutboxEntry).where(OutboxEntry.state.in_(UNSENT)).order_by(OutboxEntry.seq)
-            )
-        )
-        batch = _batches(entries, limit)[0] if entries else []
+        batch = _next_batch(limit)
+        seqs = [entry.seq for entry in batch]
         now = utcnow()
-        with write_transaction():
-            for entry in batch:
-                entry.state, entry.sent_at, entry.attempts = "sent", now, entry.attempts + 1
         body = {
             "protocol": PROTOCOL,
             "device_id": str(state.device_id),
-            "heartbeat": heartbeat(now, [entry.seq for entry in batch]),
+            "heartbeat": heartbeat(now, seqs),
             "mutations": [_mutation(entry) for entry in batch],
         }
+        if seqs:
+            with write_transaction():
+                db.session.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.seq.in_(seqs))
+                    .values(state="sent", sent_at=now, attempts=OutboxEntry.attempts + 1)
+                )
         try:
             response = client.push(body)
         except TooLarge:
@@ -317,10 +323,10 @@ def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> floa
             continue
         faults.at("device_after_push")  # central has acted; the results are not yet recorded
         offset = _server_offset(response)
-        _apply_results(batch, response, report)
+        _apply_results(seqs, response, report)
         if response.get("halted_at") is not None:
             raise TryLater("the office server stopped part way: will try again")
-        if not batch or len(batch) == len(entries):
+        if not seqs or not _unsent_count():
             return offset
 
 
@@ -332,11 +338,10 @@ def _server_offset(response: dict) -> float | None:
     return (server_time.astimezone(UTC).replace(tzinfo=None) - utcnow()).total_seconds()
 
 
-def _apply_results(batch: list[OutboxEntry], response: dict, report: SyncReport) -> None:
+def _apply_results(seqs: list[int], response: dict, report: SyncReport) -> None:
     results = {r.get("mutation_id"): r for r in response.get("results", [])}
     now = utcnow()
     with write_transaction():
-        seqs = [entry.seq for entry in batch]
         entries = db.session.scalars(select(OutboxEntry).where(OutboxEntry.seq.in_(seqs))).all()
         visit_ids = {entry.visit_id for entry in entries}
         visits = {v.id: v for v in db.session.scalars(select(Visit).where(Visit.id.in_(visit_ids)))}
