@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,3 +126,13 @@ def pair(tmp_path):
     yield pair
     pair.proxy.close()
     pair.central.stop()
+
+
+@pytest.fixture
+def fleet(tmp_path, migrated_databases) -> Iterator:
+    """One central and enrolled devices on demand (``tests.support.fleet``)."""
+    from tests.support.fleet import Fleet  # it builds on this module's helpers
+
+    fleet = Fleet(tmp_path, migrated_databases)
+    yield fleet
+    fleet.close()

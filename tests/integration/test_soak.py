@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.conftest import rows
-from tests.integration.test_sync_failures_more import Device, Fleet, assert_central_consistent
+from tests.support.fleet import Device, Fleet, assert_central_consistent
 
 SEED = int(os.environ.get("HMOT_SOAK_SEED", "4040"))
 ROUNDS = int(os.environ.get("HMOT_SOAK_ROUNDS", "6"))
