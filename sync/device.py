@@ -339,33 +339,70 @@ def _server_offset(response: dict) -> float | None:
 
 
 def _apply_results(seqs: list[int], response: dict, report: SyncReport) -> None:
+    """Record a push's results: one multi-row update for the entries, one for the visits."""
     results = {r.get("mutation_id"): r for r in response.get("results", [])}
     now = utcnow()
     with write_transaction():
-        entries = db.session.scalars(select(OutboxEntry).where(OutboxEntry.seq.in_(seqs))).all()
-        visit_ids = {entry.visit_id for entry in entries}
-        visits = {v.id: v for v in db.session.scalars(select(Visit).where(Visit.id.in_(visit_ids)))}
-        for entry in sorted(entries, key=lambda e: e.seq):
-            result = results.get(str(entry.mutation_id))
+        entries = db.session.execute(
+            select(OutboxEntry.seq, OutboxEntry.mutation_id, OutboxEntry.visit_id).where(
+                OutboxEntry.seq.in_(seqs)
+            )
+        ).all()
+        visits = {
+            row.id: {
+                "id": row.id,
+                "central_revision": row.central_revision,
+                "office_status": row.office_status,
+                "received_at": row.received_at,
+            }
+            for row in db.session.execute(
+                select(
+                    Visit.id, Visit.central_revision, Visit.office_status, Visit.received_at
+                ).where(Visit.id.in_({entry.visit_id for entry in entries}))
+            )
+        }
+        updates = []
+        for seq, mutation_id, visit_id in sorted(entries):
+            result = results.get(str(mutation_id))
             if result is None:  # the server halted before it: send again next time
-                entry.state = "queued"
+                updates.append({"seq": seq, "state": "queued"})
                 continue
             status = result.get("status", "")
             report.pushed[status] = report.pushed.get(status, 0) + 1
-            visit = visits[entry.visit_id]
+            visit = visits[visit_id]
             if status in ("created", "revised", "unchanged"):
                 receipt = result.get("receipt", {})
-                entry.state, entry.receipt, entry.acknowledged_at = "acknowledged", receipt, now
-                visit.central_revision = max(visit.central_revision, int(receipt["revision"]))
-                visit.received_at = _parse_time(receipt.get("received_at"))
-                if visit.office_status in ("", "needs_correcting", "conflict"):
-                    visit.office_status = "received"
+                updates.append(
+                    {
+                        "seq": seq,
+                        "state": "acknowledged",
+                        "receipt": receipt,
+                        "acknowledged_at": now,
+                    }
+                )
+                visit["central_revision"] = max(visit["central_revision"], int(receipt["revision"]))
+                visit["received_at"] = _parse_time(receipt.get("received_at"))
+                if visit["office_status"] in ("", "needs_correcting", "conflict"):
+                    visit["office_status"] = "received"
             else:
-                entry.state = "conflict" if status == "conflict" else "quarantined"
-                entry.problem = {
+                problem = {
                     k: result.get(k) for k in ("code", "message", "errors", "server_revision")
                 }
-                visit.office_status = "conflict" if status == "conflict" else "needs_correcting"
+                conflict = status == "conflict"
+                updates.append(
+                    {
+                        "seq": seq,
+                        "state": "conflict" if conflict else "quarantined",
+                        "problem": problem,
+                    }
+                )
+                visit["office_status"] = "conflict" if conflict else "needs_correcting"
+        for shape in {tuple(sorted(u)) for u in updates}:  # one statement per set of columns
+            db.session.execute(
+                update(OutboxEntry), [u for u in updates if tuple(sorted(u)) == shape]
+            )
+        if visits:
+            db.session.execute(update(Visit), list(visits.values()))
 
 
 def _parse_time(value: str | None) -> datetime | None:
