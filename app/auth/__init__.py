@@ -4,6 +4,7 @@ user account with a password."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,6 +13,20 @@ from app.extensions import db, login_manager
 from app.models import HscProfile, User
 
 MIN_PASSPHRASE_LENGTH = 10
+
+
+def local_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: never an open redirect."""
+    # Browsers read a backslash as a slash, so "/\\evil.example" would leave the site too.
+    if (
+        target
+        and target.startswith("/")
+        and "\\" not in target
+        and "//" not in target
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return default
 
 
 def hash_passphrase(passphrase: str) -> str:

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -7,7 +5,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import PasswordField, StringField, SubmitField
 
 from app import queries
-from app.auth import passphrase_matches
+from app.auth import local_path, passphrase_matches
 from app.fields import Required, error_list
 
 bp = Blueprint("auth", __name__)
@@ -23,12 +21,6 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not urlsplit(target).netloc and "//" not in target:
-        return target
-    return url_for("visits.my_visits")
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     if current_user.is_authenticated:
@@ -42,7 +34,7 @@ def sign_in():
             login_user(profile, remember=False)
             session.permanent = True
             queries.record_sign_in(profile)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_path(request.args.get("next"), url_for("visits.my_visits")))
         form.passphrase.errors = ["Enter a correct email address and passphrase"]
         form.passphrase.data = ""
     errors = error_list(form)

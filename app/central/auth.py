@@ -9,11 +9,11 @@ ends that user's sessions at their next request.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from app.auth import local_path
 from app.central import accounts
 from app.central.forms import SignInForm
 from app.central.roles import role_required
@@ -43,12 +43,6 @@ def end_outdated_session() -> None:
         session.clear()
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not urlsplit(target).netloc and "//" not in target:
-        return target
-    return url_for("home.home")
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     if current_user.is_authenticated:
@@ -65,7 +59,7 @@ def sign_in():
                 login_user(user, remember=False)
                 session.permanent = True  # PERMANENT_SESSION_LIFETIME is the idle timeout
                 session[CREDENTIAL_KEY] = credential_fingerprint(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(local_path(request.args.get("next"), url_for("home.home")))
             form.password.errors = [WRONG_DETAILS]
         form.password.data = ""
     return render_template("central/sign-in.html", form=form, errors=error_list(form))

@@ -22,7 +22,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from app import queries
-from app.auth import MIN_PASSPHRASE_LENGTH, hash_passphrase
+from app.auth import MIN_PASSPHRASE_LENGTH, hash_passphrase, local_path
 from app.fields import Required, error_list
 from app.visits.helpers import visit_progress
 from sync import device
@@ -149,7 +149,4 @@ def sync_now():
     else:
         sent = sum(report.pushed.values())
         flash(f"Synced with the office: {sent} sent, {report.pulled} updates received", "success")
-    back = request.form.get("back", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("visits.my_visits")
-    return redirect(back)
+    return redirect(local_path(request.form.get("back"), url_for("visits.my_visits")))
