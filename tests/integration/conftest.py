@@ -19,12 +19,10 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from tests.browser.journey import CASE_STORIES
 from tests.support.nodes import CentralNode, FieldNode
 from tests.support.proxy import FaultProxy
 
 EMAIL, PASSPHRASE = "sam.hsc@example.org", "tablet passphrase 1"
-STORY = CASE_STORIES["case-story-2"]
 
 
 def rows(path: Path, sql: str, *args) -> list[tuple]:
@@ -46,22 +44,11 @@ class Pair:
 
     def complete_visits(self, count: int = 1, **answers) -> list[str]:
         """Complete visits on the device, each with its outbox entry, as the journey does."""
-        from app import queries
-        from tests.support.factories import resident_fields, visit_fields
+        from tests.support.complete_visit import complete_visit
 
         app = self.field_app()
-        ids = []
         with app.app_context():
-            profile = queries.get_profile_by_email(EMAIL)
-            for _ in range(count):
-                visit = queries.start_visit(
-                    profile, resident_fields(), visit_fields(), ("housing-mot", 1)
-                )
-                queries.save_answers(
-                    profile.id, visit.id, "all", 0, {**STORY["answers"], **answers}, [], ""
-                )
-                queries.save_consents(profile.id, visit.id, 0, {"handyperson": "yes"}, True)
-                ids.append(str(visit.id))
+            ids = [complete_visit(EMAIL, **answers) for _ in range(count)]
             db.engine.dispose()
         return ids
 

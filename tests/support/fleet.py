@@ -21,12 +21,12 @@ from typing import Any
 
 from flask import Flask
 
-from app import create_app, queries
+from app import create_app
 from app.central import accounts
 from app.central.account_rules import AccountDetails
 from app.extensions import db
-from tests.integration.conftest import PASSPHRASE, STORY, rows
-from tests.support.factories import resident_fields, visit_fields
+from tests.integration.conftest import PASSPHRASE, rows
+from tests.support.complete_visit import complete_visit
 from tests.support.nodes import ROOT, CentralNode, FieldNode, Node
 from tests.support.proxy import FaultProxy
 
@@ -65,18 +65,8 @@ class Device:
 
     def complete_each(self, answer_sets: list[dict[str, Any]]) -> list[str]:
         """Complete one visit per answer set, each with its outbox entry, as the journey does."""
-        ids = []
         with in_app(self.field):
-            profile = queries.get_profile_by_email(self.email)
-            for answers in answer_sets:
-                visit = queries.start_visit(
-                    profile, resident_fields(), visit_fields(), ("housing-mot", 1)
-                )
-                queries.save_answers(
-                    profile.id, visit.id, "all", 0, {**STORY["answers"], **answers}, [], ""
-                )
-                queries.save_consents(profile.id, visit.id, 0, {"handyperson": "yes"}, True)
-                ids.append(str(visit.id))
+            ids = [complete_visit(self.email, **answers) for answers in answer_sets]
         self.completed.extend(ids)
         return ids
 
