@@ -68,12 +68,14 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(pwa_bp)  # manifest and service worker, served from /
         app.register_blueprint(device_bp)  # enrolment, sync state on every page, Sync now
     if app.config["ROLE"] == "central":
-        from app.central import admin, auth, devices, home
+        from app.central import admin, auth, devices, home, provider_views, review_views
 
         app.register_blueprint(auth.bp)  # password sign-in for office staff, rate limited
         app.register_blueprint(home.bp)  # the front page: each role goes to where its work is
         app.register_blueprint(admin.bp)  # accounts, passwords and enrolment codes (admins)
         app.register_blueprint(devices.bp)  # enrolled devices, their sync health; revoking
+        app.register_blueprint(review_views.bp)  # team leaders: approve or return visits
+        app.register_blueprint(provider_views.bp)  # providers: their service's referrals
         app.register_blueprint(sync_api_bp)  # JSON for devices: bearer tokens, no cookies
 
 

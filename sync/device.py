@@ -51,6 +51,8 @@ def visit_body(visit: Visit) -> dict[str, Any]:
         "visit": {
             "id": str(visit.id),
             "setting": visit.setting,
+            "kind": visit.kind,
+            "previous_visit_id": str(visit.previous_visit_id) if visit.previous_visit_id else None,
             "referral_source": visit.referral_source,
             "first_contact_date": _date(visit.first_contact_date),
             "visit_date": _date(visit.visit_date),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
+from app.formengine.definition import SETTINGS, VISIT_KINDS
 from app.validation import InvalidAnswer, clean_nhs_number, clean_postcode
 
 PROTOCOL = 1
@@ -22,7 +23,6 @@ DISTRICTS = (
     "north_west_leicestershire",
     "oadby_and_wigston",
 )
-SETTINGS = ("home", "gp_clinic", "hospital", "phone")
 REFERRAL_SOURCES = (
     "gp",
     "first_contact_plus",
@@ -79,6 +79,8 @@ class ResidentSchema(Strict):
 class VisitFieldsSchema(Strict):
     id = fields.UUID(required=True)
     setting = fields.String(required=True, validate=validate.OneOf(SETTINGS))
+    kind = fields.String(load_default="first", validate=validate.OneOf(VISIT_KINDS))
+    previous_visit_id = fields.UUID(allow_none=True, load_default=None)
     referral_source = fields.String(required=True, validate=validate.OneOf(REFERRAL_SOURCES))
     first_contact_date = fields.Date(required=True)
     visit_date = fields.Date(required=True)

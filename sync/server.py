@@ -24,6 +24,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 
+from app.central import referrals
 from app.extensions import db
 from app.formengine import FormDefinition
 from app.models import (
@@ -209,6 +210,7 @@ class _Batch:
         self.mutations: list[dict] = []
         self.audits: list[dict] = []
         self.changes: list[tuple[uuid.UUID, dict]] = []
+        self.ingested: dict[uuid.UUID, referrals.Ingested] = {}
 
     def __call__(self, raw: Mapping) -> dict:
         try:
@@ -292,13 +294,23 @@ class _Batch:
         state.revision, state.sha256 = revision, mutation["sha256"]
         state.status, state.received_at = "received", self.now
         self.residents[resident["id"]] = {**resident, "updated_at": self.now}
+        ingested = referrals.ingest(visit_id, state.user_id, definition, body)
+        ingested.revision = revision
+        self.ingested[visit_id] = ingested
         row = self.visit_rows.setdefault(visit_id, {"id": visit_id, "_new": state.new})
+        if state.new:
+            row["first_received_at"] = self.now
         row.update(
             user_id=state.user_id,
             resident_id=resident["id"],
             device_id=self.device.id,
             district=resident["district"],
             setting=visit_fields["setting"],
+            kind=visit_fields["kind"],
+            referral_source=visit_fields["referral_source"],
+            first_contact_date=visit_fields["first_contact_date"],
+            visit_date=visit_fields["visit_date"],
+            flags=ingested.flags,
             form_id=definition.id,
             form_version=definition.version,
             revision=revision,
@@ -377,6 +389,7 @@ class _Batch:
             session.execute(update(CentralVisit), old_visits)
         if self.revisions:
             session.execute(insert(VisitRevision), self.revisions)
+        referrals.write_proposals(self.ingested.values(), self.now)
         if self.changes:
             last = next_server_seq(len(self.changes))
             first = last - len(self.changes) + 1

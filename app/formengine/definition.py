@@ -35,8 +35,9 @@ FIXED_OPTIONS = {
     "yes_no_not_sure": (("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure")),
 }
 OUTPUT_KINDS = ("referral", "signpost", "prompt", "warning")
-CONTEXT_NAMES = frozenset({"setting", "age", "referral_source"})
+CONTEXT_NAMES = frozenset({"setting", "age", "referral_source", "visit_kind"})
 SETTINGS = ("home", "gp_clinic", "hospital", "phone")
+VISIT_KINDS = ("first", "follow_up")
 _KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _QUESTION_ID = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -189,11 +190,12 @@ class _Loader:
                     where, f"refers to question '{name}', which is not answered before it"
                 )
         for literal in expression.literals:
-            if literal.question == "setting" and literal.value not in SETTINGS:
-                raise self.fail(
-                    where,
-                    f"compares setting with '{literal.value}'; use one of {', '.join(SETTINGS)}",
-                )
+            for name, allowed in (("setting", SETTINGS), ("visit_kind", VISIT_KINDS)):
+                if literal.question == name and literal.value not in allowed:
+                    raise self.fail(
+                        where,
+                        f"compares {name} with '{literal.value}'; use one of {', '.join(allowed)}",
+                    )
             question = known.get(literal.question)
             if question is None or not question.options:
                 continue

@@ -62,11 +62,17 @@ class VisitView:
         setting: str,
         age: int | None = None,
         referral_source: str | None = None,
+        visit_kind: str = "first",
     ) -> None:
         self.definition = definition
         self.answers = dict(answers)
         self.setting = setting
-        self.context = {"setting": setting, "age": age, "referral_source": referral_source}
+        self.context = {
+            "setting": setting,
+            "age": age,
+            "referral_source": referral_source,
+            "visit_kind": visit_kind,
+        }
 
     def with_answers(self, answers: Mapping[str, Any]) -> VisitView:
         """The same visit with other answers: what the next page will be once a page is saved."""
@@ -76,6 +82,7 @@ class VisitView:
             setting=self.setting,
             age=self.context["age"],
             referral_source=self.context["referral_source"],
+            visit_kind=self.context["visit_kind"],
         )
 
     @cached_property

@@ -7,6 +7,8 @@ from app.models.central import (
     ChangeLogEntry,
     Device,
     EnrolmentCode,
+    Referral,
+    Review,
     SignInAttempt,
     SyncCounter,
     SyncMutation,
@@ -14,7 +16,15 @@ from app.models.central import (
     UserDistrict,
     VisitRevision,
 )
-from app.models.field import AuditEvent, DeviceState, HscProfile, OutboxEntry, Resident, Visit
+from app.models.field import (
+    AuditEvent,
+    DeviceState,
+    HscProfile,
+    OutboxEntry,
+    ReferralStatus,
+    Resident,
+    Visit,
+)
 
 __all__ = [
     "AuditEvent",
@@ -27,7 +37,10 @@ __all__ = [
     "EnrolmentCode",
     "HscProfile",
     "OutboxEntry",
+    "Referral",
+    "ReferralStatus",
     "Resident",
+    "Review",
     "SignInAttempt",
     "SyncCounter",
     "SyncMutation",

@@ -123,7 +123,11 @@ class CentralVisit(db.Model):
     """A visit as central knows it: the latest revision, and where it is in review."""
 
     __tablename__ = "central_visit"
-    __table_args__ = (Index("ix_central_visit_district_status", "district", "status"), CENTRAL)
+    __table_args__ = (
+        # The review queue: one district's visits awaiting review, oldest first.
+        Index("ix_central_visit_queue", "district", "status", "received_at"),
+        CENTRAL,
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_resident.id"))
@@ -131,14 +135,26 @@ class CentralVisit(db.Model):
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"))
     district: Mapped[str] = mapped_column(String(40))
     setting: Mapped[str] = mapped_column(String(20))
+    # "first" or "follow_up" (the final visit that checks the works are done).
+    kind: Mapped[str] = mapped_column(String(20), default="first")
+    referral_source: Mapped[str] = mapped_column(String(40), default="")
+    first_contact_date: Mapped[date | None]
+    visit_date: Mapped[date | None]
     form_id: Mapped[str] = mapped_column(String(60))
     form_version: Mapped[int]
     revision: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     # received → approved | returned → (revised) received ...
     status: Mapped[str] = mapped_column(String(20), default="received")
+    # What the review queue shows at a glance, worked out once per revision on ingest.
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_received_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    resident: Mapped[CentralResident] = relationship(lazy="joined")
 
 
 class VisitRevision(db.Model):
@@ -213,3 +229,76 @@ class CentralAuditEvent(db.Model):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(36))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+REFERRAL_STATUSES = (
+    "proposed",  # made from a visit's answers, awaiting the team leader
+    "issued",  # approved: in the provider's queue
+    "accepted",
+    "completed",
+    "declined",
+    "cancelled",  # withdrawn, e.g. replaced by a later revision's proposals
+    "information",  # no consent to share: information given to the resident, never sent
+)
+OPEN_REFERRAL_STATUSES = ("proposed", "issued", "accepted")
+
+
+class Referral(db.Model):
+    """A referral (or signpost) from one visit to one service, with the reasons in words.
+
+    Central makes these from the form's rules on ingest of each revision (``proposed``); a
+    team leader's approval issues them to the provider, who reports back. At most one open
+    referral per resident and service.
+    """
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("ix_referral_service_status", "service", "status", "issued_at"),
+        Index("ix_referral_resident_service", "resident_id", "service"),
+        Index("ix_referral_visit", "visit_id"),
+        CENTRAL,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_visit.id"))
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_resident.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))  # the HSC
+    district: Mapped[str] = mapped_column(String(40))
+    revision: Mapped[int]  # the visit revision it was made from
+    kind: Mapped[str] = mapped_column(String(20))  # referral | signpost
+    service: Mapped[str] = mapped_column(String(60))  # the form's output id
+    provider_service: Mapped[bool] = mapped_column(default=False)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent: Mapped[str | None] = mapped_column(String(3))  # yes | no | None (not asked)
+    priority: Mapped[str] = mapped_column(String(10), default="standard")  # urgent | standard
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]  # server time of the report
+    completed_on: Mapped[date | None]  # the date the provider says the work was done
+    declined_at: Mapped[datetime | None]
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit: Mapped[CentralVisit] = relationship(lazy="joined")
+    resident: Mapped[CentralResident] = relationship(lazy="joined")
+
+
+class Review(db.Model):
+    """A team leader's decision on one revision of a visit, pinned to its hash."""
+
+    __tablename__ = "review"
+    __table_args__ = (Index("ix_review_visit", "visit_id"), CENTRAL)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_visit.id"))
+    revision: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    decision: Mapped[str] = mapped_column(String(20))  # approved | returned
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reviewer: Mapped[User] = relationship(lazy="joined")

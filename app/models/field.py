@@ -91,6 +91,10 @@ class Visit(db.Model):
     resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("resident.id"))
     hsc_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hsc_profile.id"))
     setting: Mapped[str] = mapped_column(String(20))
+    # "first", or "follow_up": the final visit that checks the works are done, started
+    # from ``previous_visit_id`` with its answers.
+    kind: Mapped[str] = mapped_column(String(20), default="first")
+    previous_visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     referral_source: Mapped[str] = mapped_column(String(40))
     first_contact_date: Mapped[date]
     visit_date: Mapped[date]
@@ -119,6 +123,30 @@ class Visit(db.Model):
     @property
     def is_locked(self) -> bool:
         return self.status != "draft"
+
+
+class ReferralStatus(db.Model):
+    """Where a referral from one of this HSC's visits has got to, as central last said.
+
+    Written only by pull (``referral.status`` changes); the id is central's referral id.
+    """
+
+    __tablename__ = "referral_status"
+    __table_args__ = (Index("ix_referral_status_resident", "resident_id"), FIELD)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    resident_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    service: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20))
+    consent: Mapped[str | None] = mapped_column(String(3))
+    issued_at: Mapped[datetime | None]
+    completed_on: Mapped[date | None]
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # central's change number: an older change never overwrites a newer one
+    server_seq: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(db.Model):

@@ -43,6 +43,7 @@ def view_for(visit: Visit) -> VisitView:
         setting=visit.setting,
         age=age_on(visit.resident.date_of_birth, visit.visit_date),
         referral_source=visit.referral_source,
+        visit_kind=visit.kind,
     )
 
 

@@ -1,0 +1,192 @@
+"""Referrals on central: made from a visit's answers on ingest, issued on approval, and
+reported on by providers.
+
+The rules are the form definition's own, evaluated by the same ``VisitView`` the field node
+uses for its preview: there is no second copy of them. On ingest of a revision a visit gets
+one ``proposed`` referral per service whose rules fired (with the reasons in words and the
+consent recorded on the device) and its signposts. A resident never has two open referrals
+to one service; a visit's proposals are made again from each new revision, and only then.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from app.extensions import db
+from app.formengine import FormDefinition, VisitView
+from app.formengine.evaluation import Outcomes, age_on
+from app.models import Referral
+from app.models.central import OPEN_REFERRAL_STATUSES
+
+# Flags the review queue shows, worked out from each revision on ingest.
+FLAG_LABELS = {
+    "safeguarding": "Safeguarding concern",
+    "hospital_discharge": "Hospital discharge",
+    "no_consent": "No consent to share",
+    "home_visit_suggested": "Home visit suggested after a clinic visit",
+}
+URGENT_FLAGS = frozenset({"safeguarding", "hospital_discharge"})
+
+
+def view_of(definition: FormDefinition, body: Mapping[str, Any]) -> VisitView:
+    """A visit revision's body evaluated exactly as the field node evaluates it."""
+    visit, resident = body["visit"], body["resident"]
+    return VisitView(
+        definition,
+        body["answers"],
+        setting=visit["setting"],
+        age=age_on(_date(resident["date_of_birth"]), _date(visit["visit_date"])),
+        referral_source=visit["referral_source"],
+        visit_kind=visit.get("kind", "first"),
+    )
+
+
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def flags_of(outcomes: Outcomes, visit: Mapping[str, Any], consents: Mapping[str, str]) -> list:
+    found = outcomes.by_output()
+    flags = []
+    if "safeguarding" in found:
+        flags.append("safeguarding")
+    if visit["referral_source"] == "hospital_discharge":
+        flags.append("hospital_discharge")
+    if any(
+        consents.get(finding.output.id) != "yes"
+        for finding in outcomes.referrals
+        if finding.output.id != "safeguarding"
+    ):
+        flags.append("no_consent")
+    if "home_visit_suggested" in found:
+        flags.append("home_visit_suggested")
+    return flags
+
+
+@dataclass
+class Ingested:
+    """One new revision of a visit, evaluated, waiting for its referrals to be written."""
+
+    visit_id: uuid.UUID
+    resident_id: uuid.UUID
+    user_id: uuid.UUID
+    district: str
+    revision: int
+    kind: str
+    outcomes: Outcomes
+    consents: dict[str, str]
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def priority(self) -> str:
+        return "urgent" if URGENT_FLAGS & set(self.flags) else "standard"
+
+
+def ingest(
+    visit_id: uuid.UUID,
+    user_id: uuid.UUID,
+    definition: FormDefinition,
+    body: Mapping[str, Any],
+) -> Ingested:
+    view = view_of(definition, body)
+    visit, consents = body["visit"], dict(body["consents"])
+    return Ingested(
+        visit_id=visit_id,
+        resident_id=uuid.UUID(str(body["resident"]["id"])),
+        user_id=user_id,
+        district=body["resident"]["district"],
+        revision=0,
+        kind=visit.get("kind", "first"),
+        outcomes=view.outcomes,
+        consents=consents,
+        flags=flags_of(view.outcomes, visit, consents),
+    )
+
+
+def write_proposals(items: Iterable[Ingested], now: datetime) -> None:
+    """Replace each visit's unissued referrals with those of its new revision.
+
+    Reads every referral of the residents concerned once, so a batch of visits costs a
+    query, a delete and an insert, not a query per visit.
+    """
+    items = list(items)
+    if not items:
+        return
+    visit_ids = {item.visit_id for item in items}
+    db.session.execute(
+        delete(Referral).where(
+            Referral.visit_id.in_(visit_ids),
+            Referral.status.in_(("proposed", "information")),
+        )
+    )
+    existing: dict[tuple[uuid.UUID, str], list[Referral]] = {}
+    for referral in db.session.scalars(
+        select(Referral)
+        .where(Referral.resident_id.in_({item.resident_id for item in items}))
+        .order_by(Referral.proposed_at)
+    ):
+        existing.setdefault((referral.resident_id, referral.service), []).append(referral)
+    rows: list[dict] = []
+    for item in items:
+        rows.extend(_rows_for(item, existing, now))
+    if rows:
+        db.session.execute(insert(Referral), rows)
+
+
+class _Made:
+    """A referral made earlier in this batch, as the duplicate check needs to see it."""
+
+    def __init__(self, row: dict) -> None:
+        self.visit_id, self.status = row["visit_id"], row["status"]
+        self.reasons = row["reasons"]
+
+
+def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
+    rows = []
+    findings = [(f, "referral") for f in item.outcomes.referrals]
+    findings += [(f, "signpost") for f in item.outcomes.signposts]
+    for finding, kind in findings:
+        service = finding.output.id
+        consent = item.consents.get(service) if kind == "referral" else None
+        others = [
+            r for r in existing.get((item.resident_id, service), []) if r.visit_id != item.visit_id
+        ]
+        if kind == "referral":
+            if consent == "yes" and any(r.status in OPEN_REFERRAL_STATUSES for r in others):
+                continue  # one open referral per resident and service
+            if item.kind == "follow_up" and _already_done(others, finding.reasons):
+                continue  # the final visit raises new needs, not the ones already met
+        status = "proposed" if kind == "referral" and consent == "yes" else "information"
+        row = {
+            "id": uuid.uuid4(),
+            "visit_id": item.visit_id,
+            "resident_id": item.resident_id,
+            "user_id": item.user_id,
+            "district": item.district,
+            "revision": item.revision,
+            "kind": kind,
+            "service": service,
+            "provider_service": finding.output.provider_service,
+            "reasons": list(finding.reasons),
+            "rules": list(finding.rules),
+            "consent": consent,
+            "priority": item.priority,
+            "status": status,
+            "proposed_at": now,
+            "decline_reason": "",
+            "updated_at": now,
+        }
+        rows.append(row)
+        existing.setdefault((item.resident_id, service), []).append(_Made(row))
+    return rows
+
+
+def _already_done(others: list, reasons: tuple[str, ...]) -> bool:
+    done = [r for r in others if r.status == "completed"]
+    return bool(done) and set(done[-1].reasons) == set(reasons)
