@@ -204,9 +204,7 @@ def approve_visit(
         )
         issued = list(
             db.session.scalars(
-                select(Referral).where(
-                    Referral.visit_id == visit.id, Referral.status == "proposed"
-                )
+                select(Referral).where(Referral.visit_id == visit.id, Referral.status == "proposed")
             )
         )
         for referral in issued:
