@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.central.accounts import audit
+from app.central.accounts.audit import audit
 from app.db import write_transaction
 from app.extensions import db
 from app.formengine import FormDefinition
