@@ -27,10 +27,15 @@ def asset_url(filename: str) -> str:
 # The header's links by role: (endpoint, text, roles that see it or None for everyone signed
 # in). A link is marked current on any page of its blueprint.
 NAVIGATION = {
-    "field": [("visits.my_visits", "My visits", None)],
+    "field": [
+        ("visits.my_visits", "My visits", None),
+        ("visits.list_residents", "My residents", None),
+    ],
     "central": [
         ("admin.list_users", "Users", {"admin"}),
+        ("review.queue", "Visits to review", {"team_leader"}),
         ("devices.list_devices", "Devices", {"admin", "team_leader"}),
+        ("providers.list_referrals", "Referrals", {"provider"}),
     ],
 }
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.central.roles import ADMIN, ROLE_LABELS, TEAM_LEADER, role_required
+from app.central.roles import ADMIN, PROVIDER, ROLE_LABELS, TEAM_LEADER, role_required
 from app.models.central import ROLES
 
 bp = Blueprint("home", __name__)
 
-HOME_BY_ROLE = {ADMIN: "admin.list_users", TEAM_LEADER: "devices.list_devices"}
+HOME_BY_ROLE = {
+    ADMIN: "admin.list_users",
+    TEAM_LEADER: "review.queue",
+    PROVIDER: "providers.list_referrals",
+}
 
 
 @bp.get("/")

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from app.extensions import db
 from app.models.central import PROVIDER_SERVICES
 from sync.canonical import sha256_of
 from tests.browser.journey import CASE_STORIES
@@ -56,6 +57,13 @@ def story_body(
     }
 
 
+def _keep_loaded(user) -> None:
+    """Load the user's fields and detach it, so tests can read them outside a context."""
+    db.session.refresh(user)
+    _ = user.district_names
+    db.session.expunge(user)
+
+
 class Casework:
     def __init__(self, app, district: str = "blaby") -> None:
         self.app = app
@@ -73,6 +81,8 @@ class Casework:
                 service: make_user("provider", name=f"{service} desk", provider_service=service)
                 for service in PROVIDER_SERVICES
             }
+            for user in (self.hsc, self.leader, self.other_leader, *self.providers.values()):
+                _keep_loaded(user)
         self.revisions: dict[str, tuple[int, str]] = {}
 
     def push(self, *bodies: dict, revision: int | None = None) -> list[dict]:
