@@ -125,26 +125,35 @@ def write_proposals(items: Iterable[Ingested], now: datetime) -> None:
             Referral.status.in_(("proposed", "information")),
         )
     )
-    existing: dict[tuple[uuid.UUID, str], list[Referral]] = {}
-    for referral in db.session.scalars(
-        select(Referral)
+    existing: dict[tuple[uuid.UUID, str], list[_Known]] = {}
+    known = db.session.execute(
+        select(
+            Referral.resident_id,
+            Referral.service,
+            Referral.visit_id,
+            Referral.status,
+            Referral.reasons,
+        )
         .where(Referral.resident_id.in_({item.resident_id for item in items}))
         .order_by(Referral.proposed_at)
-    ):
-        existing.setdefault((referral.resident_id, referral.service), []).append(referral)
+    )
+    for resident_id, service, visit_id, status, reasons in known:
+        existing.setdefault((resident_id, service), []).append(_Known(visit_id, status, reasons))
     rows: list[dict] = []
     for item in items:
         rows.extend(_rows_for(item, existing, now))
     if rows:
-        db.session.execute(insert(Referral), rows)
+        # Core, not the ORM's bulk path: a visit makes a dozen rows, and nothing is loaded back.
+        db.session.execute(insert(Referral.__table__), rows)
 
 
-class _Made:
-    """A referral made earlier in this batch, as the duplicate check needs to see it."""
+@dataclass(frozen=True)
+class _Known:
+    """A referral the duplicate check needs to see: stored, or made earlier in this batch."""
 
-    def __init__(self, row: dict) -> None:
-        self.visit_id, self.status = row["visit_id"], row["status"]
-        self.reasons = row["reasons"]
+    visit_id: uuid.UUID
+    status: str
+    reasons: list[str]
 
 
 def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
@@ -183,7 +192,9 @@ def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
             "updated_at": now,
         }
         rows.append(row)
-        existing.setdefault((item.resident_id, service), []).append(_Made(row))
+        existing.setdefault((item.resident_id, service), []).append(
+            _Known(row["visit_id"], row["status"], row["reasons"])
+        )
     return rows
 
 
