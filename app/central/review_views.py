@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.central import reviews
-from app.central.devices import describe_duration, describe_time
+from app.central.devices import describe_clock_offset, describe_duration, describe_time
 from app.central.referrals import FLAG_LABELS, view_of
 from app.central.review_forms import ApproveForm, ReturnForm
 from app.central.roles import DISTRICT_LABELS, TEAM_LEADER, role_required
@@ -52,6 +52,7 @@ def labels() -> dict:
         "status_labels": STATUS_LABELS,
         "referral_status_labels": REFERRAL_STATUS_LABELS,
         "describe_time": describe_time,
+        "describe_clock_offset": describe_clock_offset,
         "describe_age": describe_age,
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -239,3 +239,18 @@ def test_a_decided_visit_cannot_be_decided_again(work):
         with pytest.raises(reviews.ReviewRefused, match="already been approved"):
             reviews.approve_visit(leader, visit.id, sha)
         assert len(db.session.scalars(select(Review)).all()) == 1
+
+
+def test_the_visit_page_records_timings_and_flags_a_skewed_tablet_clock(work, central_client):
+    body = story_body(consents={"minor_adaptations": "yes"})
+    work.push(body, device_time=datetime.now(UTC) + timedelta(hours=2, minutes=1))
+    with work.app.app_context():
+        visit = db.session.get(CentralVisit, uuid.UUID(body["visit"]["id"]))
+        reviews.approve_visit(db.session.merge(work.leader), visit.id, visit.sha256)
+    sign_in(central_client, work.leader)
+    html = central_client.text(f"/review/visits/{body['visit']['id']}")
+    timings = re.search(r">Timings<.*?</dl>", html, re.S).group(0)
+    assert "2026-11-02" in timings and "2026-11-09" in timings  # first contact, MOT
+    assert re.search(r"Minor adaptations.*?issued \d+ \w+ \d{4}", timings, re.S)
+    assert "Not yet" not in timings  # approved, with the office's time
+    assert "Tablet clock 2 hours ahead of the office clock" in html

@@ -85,7 +85,9 @@ class Casework:
                 _keep_loaded(user)
         self.revisions: dict[str, tuple[int, str]] = {}
 
-    def push(self, *bodies: dict, revision: int | None = None) -> list[dict]:
+    def push(
+        self, *bodies: dict, revision: int | None = None, device_time: datetime = NOW
+    ) -> list[dict]:
         mutations = []
         for body in bodies:
             visit_id = body["visit"]["id"]
@@ -101,7 +103,7 @@ class Casework:
                     "revision": number,
                     "base_revision": number - 1,
                     "sha256": sha256_of(body),
-                    "device_time": NOW.isoformat(),
+                    "device_time": device_time.isoformat(),
                     "body": body,
                 }
             )
