@@ -1,7 +1,184 @@
-"""Provider pages: issued referrals to one service, their status, CSV export and print."""
+"""Provider pages: issued referrals to one service, their status, CSV export and print.
+
+A referral that is not the provider's to see is answered 404, on every route, as if it did
+not exist. Reports follow post-redirect-get; a refused one shows the page again with a GOV.UK
+error summary and changes nothing.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+import uuid
+from datetime import date, datetime
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.central import providers
+from app.central.provider_forms import AcceptForm, CompleteForm, DeclineForm
+from app.central.roles import DISTRICT_LABELS, PROVIDER, SERVICE_LABELS, role_required
+from app.fields import error_list
+from app.models import Referral
 
 bp = Blueprint("providers", __name__, url_prefix="/referrals")
+
+STATUS_TAGS = {
+    "issued": ("New", "govuk-tag--blue"),
+    "accepted": ("Accepted", "govuk-tag--light-blue"),
+    "completed": ("Completed", "govuk-tag--green"),
+    "declined": ("Declined", "govuk-tag--grey"),
+}
+PRIORITY_TAGS = {
+    "urgent": ("Urgent", "govuk-tag--red"),
+    "standard": ("Standard", "govuk-tag--grey"),
+}
+
+
+def describe_day(value: datetime | date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def describe_moment(value: datetime | None) -> str:
+    return value.strftime("%-d %B %Y, %H:%M UTC") if value else ""
+
+
+@bp.context_processor
+def labels() -> dict:
+    return {
+        "status_tags": STATUS_TAGS,
+        "priority_tags": PRIORITY_TAGS,
+        "service_labels": SERVICE_LABELS,
+        "district_labels": DISTRICT_LABELS,
+        "describe_day": describe_day,
+        "describe_moment": describe_moment,
+        "reference_of": providers.reference_of,
+    }
+
+
+@bp.get("")
+@role_required(PROVIDER)
+def list_referrals():
+    page = request.args.get("page", "1")
+    return render_template(
+        "referrals/queue.html",
+        queue=providers.list_open_referrals(current_user, int(page) if page.isdigit() else 1),
+        closed=providers.list_closed_referrals(current_user),
+        service=SERVICE_LABELS.get(current_user.provider_service, ""),
+    )
+
+
+@bp.get("/open.csv")
+@role_required(PROVIDER)
+def export_open_referrals():
+    buffer = io.StringIO()
+    # A byte-order mark, so spreadsheet programs read names with accents correctly.
+    buffer.write("\ufeff")
+    csv.writer(buffer).writerows(providers.export_open_referrals(current_user))
+    filename = f"{current_user.provider_service}-open-referrals-{date.today().isoformat()}.csv"
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _referral_or_404(referral_id: uuid.UUID) -> Referral:
+    referral = providers.get_referral_for(current_user, referral_id)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _page(
+    referral: Referral,
+    accept: AcceptForm | None = None,
+    complete: CompleteForm | None = None,
+    decline: DeclineForm | None = None,
+    errors: list[dict] | None = None,
+):
+    return render_template(
+        "referrals/referral.html",
+        referral=referral,
+        resident=referral.resident,
+        service=SERVICE_LABELS.get(referral.service, referral.service),
+        shared=providers.list_shared_answers(referral),
+        referrer=providers.get_referrer(referral),
+        accept_form=accept or AcceptForm(formdata=None),
+        complete_form=complete or CompleteForm(formdata=None),
+        decline_form=decline or DeclineForm(formdata=None),
+        errors=errors,
+        back=url_for(".list_referrals"),
+    )
+
+
+@bp.get("/<uuid:referral_id>")
+@role_required(PROVIDER)
+def view_referral(referral_id: uuid.UUID):
+    referral = _referral_or_404(referral_id)
+    providers.record_referral_view(current_user, referral)
+    return _page(_referral_or_404(referral_id))
+
+
+def _refused(referral_id: uuid.UUID, refused: providers.ReferralRefused, **forms):
+    """The page again with the refusal: against its field (400), or the status (409)."""
+    referral = _referral_or_404(referral_id)
+    if refused.field:
+        form = next(iter(forms.values()))  # the one form that was posted
+        form[refused.field].errors = [str(refused)]
+        return _page(referral, errors=error_list(form), **forms), 400
+    errors = [{"text": str(refused), "href": "#referral-status"}]
+    return _page(referral, errors=errors, **forms), 409
+
+
+def _done(referral_id: uuid.UUID, message: str):
+    flash(message, "success")
+    return redirect(url_for(".view_referral", referral_id=referral_id))
+
+
+@bp.post("/<uuid:referral_id>/accept")
+@role_required(PROVIDER)
+def accept_referral(referral_id: uuid.UUID):
+    referral = _referral_or_404(referral_id)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        return _page(referral, accept=form, errors=error_list(form)), 400
+    try:
+        providers.accept_referral(current_user, referral_id)
+    except LookupError:
+        abort(404)
+    except providers.ReferralRefused as refused:
+        return _refused(referral_id, refused, accept=form)
+    return _done(referral_id, "Referral accepted")
+
+
+@bp.post("/<uuid:referral_id>/complete")
+@role_required(PROVIDER)
+def complete_referral(referral_id: uuid.UUID):
+    referral = _referral_or_404(referral_id)
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        return _page(referral, complete=form, errors=error_list(form)), 400
+    try:
+        providers.complete_referral(current_user, referral_id, form.completed_on.data)
+    except LookupError:
+        abort(404)
+    except providers.ReferralRefused as refused:
+        return _refused(referral_id, refused, complete=form)
+    return _done(referral_id, "Referral marked as completed")
+
+
+@bp.post("/<uuid:referral_id>/decline")
+@role_required(PROVIDER)
+def decline_referral(referral_id: uuid.UUID):
+    referral = _referral_or_404(referral_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return _page(referral, decline=form, errors=error_list(form)), 400
+    try:
+        providers.decline_referral(current_user, referral_id, form.reason.data)
+    except LookupError:
+        abort(404)
+    except providers.ReferralRefused as refused:
+        return _refused(referral_id, refused, decline=form)
+    return _done(referral_id, "Referral declined")

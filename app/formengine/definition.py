@@ -3,8 +3,9 @@
 A definition is a YAML file in ``forms/<form>/``. Loading checks everything that would
 otherwise surface as a confusing failure in the middle of a visit: unknown answer types,
 duplicate ids, a show-if or rule naming a question that does not exist (or that comes
-later, so cannot yet be answered), an option value that a question does not offer. Every
-error names the file and the question or rule at fault.
+later, so cannot yet be answered), an option value that a question does not offer, an
+output sharing a question that does not exist. Every error names the file and the question,
+rule or output at fault.
 """
 
 from __future__ import annotations
@@ -128,6 +129,9 @@ class Output:
     description: str = ""
     provider_service: bool = False
     info: str = ""
+    # The answers a provider is shown with the referral (for the job and for access), and
+    # nothing else of the visit.
+    shares: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -343,7 +347,7 @@ class _Loader:
                     summary=raw_section.get("summary", ""),
                 )
             )
-        outputs = self.outputs(data)
+        outputs = self.outputs(data, questions)
         rules = self.rules(data, questions, outputs)
         declined_if = None
         if "declined_if" in data:
@@ -361,7 +365,7 @@ class _Loader:
             questions=questions,
         )
 
-    def outputs(self, data: dict) -> dict[str, Output]:
+    def outputs(self, data: dict, questions: dict[str, Question]) -> dict[str, Output]:
         outputs: dict[str, Output] = {}
         for raw in self.require(data, "outputs", "form", list):
             oid = self.require(raw, "id", "outputs")
@@ -378,8 +382,24 @@ class _Loader:
                 description=raw.get("description", ""),
                 provider_service=bool(raw.get("provider_service", False)),
                 info=raw.get("info", ""),
+                shares=self.shares(raw, kind, where, questions),
             )
         return outputs
+
+    def shares(
+        self, raw: dict, kind: str, where: str, questions: dict[str, Question]
+    ) -> tuple[str, ...]:
+        shares = raw.get("shares", [])
+        if not isinstance(shares, list) or not all(isinstance(qid, str) for qid in shares):
+            raise self.fail(where, "'shares' must be a list of question ids")
+        if shares and kind != "referral":
+            raise self.fail(where, "only a referral shares answers with a service")
+        for qid in shares:
+            if qid not in questions:
+                raise self.fail(where, f"shares unknown question '{qid}'")
+        if len(shares) != len(set(shares)):
+            raise self.fail(where, "'shares' names a question twice")
+        return tuple(shares)
 
     def rules(
         self, data: dict, questions: dict[str, Question], outputs: dict[str, Output]

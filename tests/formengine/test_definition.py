@@ -391,6 +391,46 @@ def test_a_duplicate_output_id_is_refused(tmp_path: Path) -> None:
     assert "output 'out': duplicate output id" in message
 
 
+def test_an_output_shares_the_questions_it_names_in_order(tmp_path: Path) -> None:
+    data = minimal()
+    data["outputs"][0]["shares"] = ["Q3", "Q1"]
+    definition = load_definition(write(tmp_path / "form.v1.yaml", data))
+    assert definition.outputs["out"].shares == ("Q3", "Q1")
+
+
+def test_an_output_without_shares_shares_nothing(tmp_path: Path) -> None:
+    definition = load_definition(write(tmp_path / "form.v1.yaml", minimal()))
+    assert definition.outputs["out"].shares == ()
+
+
+def test_an_output_sharing_a_question_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    data = minimal()
+    data["outputs"][0]["shares"] = ["Q1", "KEY_SAFE_CODE"]
+    message = refused(tmp_path, data)
+    assert "output 'out': shares unknown question 'KEY_SAFE_CODE'" in message
+
+
+def test_an_output_whose_shares_is_not_a_list_of_ids_is_refused(tmp_path: Path) -> None:
+    data = minimal()
+    data["outputs"][0]["shares"] = "Q1"
+    assert "output 'out': 'shares' must be a list of question ids" in refused(tmp_path, data)
+
+
+def test_only_a_referral_may_share_answers(tmp_path: Path) -> None:
+    data = minimal()
+    data["outputs"][0].update(kind="signpost", shares=["Q1"])
+    assert "output 'out': only a referral shares answers" in refused(tmp_path, data)
+
+
+def test_the_real_provider_referrals_share_answers_and_no_other_output_does() -> None:
+    definition = load_definition(FORMS / "housing_mot/form.v1.yaml")
+    sharing = {oid for oid, output in definition.outputs.items() if output.shares}
+    assert sharing == {"handyperson", "minor_adaptations", "assistive_technology"}
+    for oid in sharing:
+        assert "S_KEYSAFE" in definition.outputs[oid].shares  # whether, never a code
+        assert "WM_GOALS" not in definition.outputs[oid].shares
+
+
 def test_a_duplicate_section_id_is_refused(tmp_path: Path) -> None:
     data = minimal()
     data["sections"].append(
