@@ -29,6 +29,7 @@ from app.models.field import utcnow
 from sync import faults
 from sync.canonical import canonical_json, sha256_of
 from sync.client import Refused, SyncClient, TooLarge, TryLater
+from sync.referral_status import apply_referral_status
 from sync.schemas import PROTOCOL
 
 log = logging.getLogger(__name__)
@@ -455,9 +456,13 @@ def apply_pull(page: dict) -> int:
 
 
 def _apply_change(change: dict) -> None:
-    status = OFFICE_STATUSES.get(change.get("kind", ""))
+    kind = change.get("kind", "")
+    if kind == "referral.status":
+        apply_referral_status(change)
+        return
+    status = OFFICE_STATUSES.get(kind)
     if status is None:
-        log.warning("pull: unknown change kind %r ignored", change.get("kind"))
+        log.warning("pull: unknown change kind %r ignored", kind)
         return
     payload = change.get("payload", {})
     try:

@@ -7,10 +7,20 @@ bp = Blueprint("visits", __name__)
 from app.visits import (  # noqa: E402  - the modules register their routes on bp
     check_answers,
     my_visits,
+    residents,
     section,
     start,
     summary,
     task_list,
 )
 
-__all__ = ["bp", "check_answers", "my_visits", "section", "start", "summary", "task_list"]
+__all__ = [
+    "bp",
+    "check_answers",
+    "my_visits",
+    "residents",
+    "section",
+    "start",
+    "summary",
+    "task_list",
+]

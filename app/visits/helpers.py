@@ -68,8 +68,8 @@ def section_status(visit: Visit, view: VisitView, section: Section) -> str:
         gate_done = gate is None or visit.progress.get(gate.id, {}).get("completed")
         if not gate_done or view.declined:
             return CANNOT_START
-    if entry.get("completed"):
-        return COMPLETED
+    if entry.get("completed") or (section is not gate and not view.shown_pages(section)):
+        return COMPLETED  # a section with nothing to ask on this visit holds nothing back
     return IN_PROGRESS if entry.get("rev") else NOT_STARTED
 
 

@@ -5,7 +5,7 @@ import uuid
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import queries
+from app import queries, residents
 from app.visits import bp
 from app.visits.helpers import all_sections_complete, load_visit, view_for
 
@@ -28,9 +28,15 @@ def summary(visit_id: uuid.UUID):
     errors: list[dict[str, str]] = []
     field_errors: dict[str, str] = {}
     chosen = {f.output.id: visit.consents.get(f.output.id, "") for f in outcomes.referrals}
+    already = already_referred(visit, outcomes)
+    # The resident agreed to share with these services when the open referral was made:
+    # that consent travels with this visit, and the office makes no second referral.
+    chosen.update(dict.fromkeys(already, "yes"))
     if request.method == "POST":
         complete = request.form.get("action") == "complete"
         for finding in outcomes.referrals:
+            if finding.output.id in already:
+                continue
             value = request.form.get(f"consent-{finding.output.id}", "")
             chosen[finding.output.id] = value if value in ("yes", "no") else ""
             if complete and not chosen[finding.output.id]:
@@ -76,4 +82,19 @@ def summary(visit_id: uuid.UUID):
         errors=errors,
         rev=rev,
         ready=ready,
+        already=already,
     )
+
+
+def already_referred(visit, outcomes) -> dict:
+    """On a follow-up, the proposed referrals this resident already has open, by service."""
+    if visit.kind != "follow_up" or not outcomes.referrals:
+        return {}
+    open_now = residents.open_referrals(visit.resident_id)
+    return {
+        finding.output.id: open_now[finding.output.id]
+        for finding in outcomes.referrals
+        if finding.output.id in open_now
+        and open_now[finding.output.id].consent == "yes"
+        and open_now[finding.output.id].visit_id != visit.id
+    }
