@@ -51,7 +51,12 @@ def test_a_refused_post_changes_nothing(central_app, central_client):
 
 @pytest.mark.parametrize(
     ("role", "links"),
-    [("admin", ["Users", "Devices"]), ("team_leader", ["Devices"]), ("hsc", []), ("provider", [])],
+    [
+        ("admin", ["Users", "Devices"]),
+        ("team_leader", ["Visits", "Devices"]),
+        ("hsc", []),
+        ("provider", ["Referrals"]),
+    ],
 )
 def test_the_header_offers_each_role_its_own_pages(central_app, central_client, role, links):
     signed_in_as(central_app, central_client, role)

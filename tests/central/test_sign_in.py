@@ -37,7 +37,13 @@ def failed_attempts(app, email: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("role", "home"), [("admin", "/users"), ("team_leader", "/devices"), ("hsc", "/start")]
+    ("role", "home"),
+    [
+        ("admin", "/users"),
+        ("team_leader", "/review"),
+        ("provider", "/referrals"),
+        ("hsc", "/start"),
+    ],
 )
 def test_signing_in_takes_each_role_to_where_its_work_is(central_app, central_client, role, home):
     with central_app.app_context():
