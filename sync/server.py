@@ -376,6 +376,9 @@ class _Batch:
             session.execute(insert(CentralResident), new_residents)
         if old_residents:
             session.execute(update(CentralResident), old_residents)
+        proposals = referrals.plan_proposals(self.ingested.values(), self.now)
+        for visit_id, ingested in self.ingested.items():
+            self.visit_rows[visit_id]["flags"] = ingested.flags
         rows = [{k: v for k, v in r.items() if k != "_new"} for r in self.visit_rows.values()]
         new_visits = [
             r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if raw["_new"]
@@ -389,7 +392,7 @@ class _Batch:
             session.execute(update(CentralVisit), old_visits)
         if self.revisions:
             session.execute(insert(VisitRevision), self.revisions)
-        referrals.write_proposals(self.ingested.values(), self.now)
+        referrals.insert_proposals(proposals)
         if self.changes:
             last = next_server_seq(len(self.changes))
             first = last - len(self.changes) + 1

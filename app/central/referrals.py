@@ -32,6 +32,8 @@ FLAG_LABELS = {
     "home_visit_suggested": "Home visit suggested after a clinic visit",
 }
 URGENT_FLAGS = frozenset({"safeguarding", "hospital_discharge"})
+# A safeguarding referral can go ahead without consent where the risk justifies it.
+CONSENT_NOT_NEEDED = frozenset({"safeguarding"})
 
 
 def view_of(definition: FormDefinition, body: Mapping[str, Any]) -> VisitView:
@@ -51,19 +53,15 @@ def _date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def flags_of(outcomes: Outcomes, visit: Mapping[str, Any], consents: Mapping[str, str]) -> list:
+def flags_of(outcomes: Outcomes, visit: Mapping[str, Any]) -> list[str]:
+    """The flags a revision's answers raise by themselves (``no_consent`` is added when its
+    referrals are made, once it is known which are not already open)."""
     found = outcomes.by_output()
     flags = []
     if "safeguarding" in found:
         flags.append("safeguarding")
     if visit["referral_source"] == "hospital_discharge":
         flags.append("hospital_discharge")
-    if any(
-        consents.get(finding.output.id) != "yes"
-        for finding in outcomes.referrals
-        if finding.output.id != "safeguarding"
-    ):
-        flags.append("no_consent")
     if "home_visit_suggested" in found:
         flags.append("home_visit_suggested")
     return flags
@@ -105,19 +103,21 @@ def ingest(
         kind=visit.get("kind", "first"),
         outcomes=view.outcomes,
         consents=consents,
-        flags=flags_of(view.outcomes, visit, consents),
+        flags=flags_of(view.outcomes, visit),
     )
 
 
-def write_proposals(items: Iterable[Ingested], now: datetime) -> None:
-    """Replace each visit's unissued referrals with those of its new revision.
+def plan_proposals(items: Iterable[Ingested], now: datetime) -> list[dict]:
+    """The referral rows of each visit's new revision, replacing its unissued ones.
 
-    Reads every referral of the residents concerned once, so a batch of visits costs a
-    query, a delete and an insert, not a query per visit.
+    Deletes the visits' unissued referrals and reads every referral of the residents
+    concerned once, so a batch of visits costs a delete and a query, not a query per visit.
+    Adds the ``no_consent`` flag to a visit that makes an information-only referral. The
+    caller writes the visits, then the rows (``insert_proposals``).
     """
     items = list(items)
     if not items:
-        return
+        return []
     visit_ids = {item.visit_id for item in items}
     db.session.execute(
         delete(Referral).where(
@@ -141,10 +141,27 @@ def write_proposals(items: Iterable[Ingested], now: datetime) -> None:
         existing.setdefault((resident_id, service), []).append(_Known(visit_id, status, reasons))
     rows: list[dict] = []
     for item in items:
-        rows.extend(_rows_for(item, existing, now))
+        made = _rows_for(item, existing, now)
+        if any(
+            row["kind"] == "referral"
+            and row["status"] == "information"
+            and row["service"] not in CONSENT_NOT_NEEDED
+            for row in made
+        ):
+            item.flags = _with_flag(item.flags, "no_consent")
+        rows.extend(made)
+    return rows
+
+
+def insert_proposals(rows: list[dict]) -> None:
     if rows:
         # Core, not the ORM's bulk path: a visit makes a dozen rows, and nothing is loaded back.
         db.session.execute(insert(Referral.__table__), rows)
+
+
+def _with_flag(flags: list[str], flag: str) -> list[str]:
+    order = list(FLAG_LABELS)
+    return sorted({*flags, flag}, key=order.index)
 
 
 @dataclass(frozen=True)
@@ -167,8 +184,8 @@ def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
             r for r in existing.get((item.resident_id, service), []) if r.visit_id != item.visit_id
         ]
         if kind == "referral":
-            if consent == "yes" and any(r.status in OPEN_REFERRAL_STATUSES for r in others):
-                continue  # one open referral per resident and service
+            if any(r.status in OPEN_REFERRAL_STATUSES for r in others):
+                continue  # one open referral per resident and service: never a second
             if item.kind == "follow_up" and _already_done(others, finding.reasons):
                 continue  # the final visit raises new needs, not the ones already met
         status = "proposed" if kind == "referral" and consent == "yes" else "information"

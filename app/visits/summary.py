@@ -28,10 +28,11 @@ def summary(visit_id: uuid.UUID):
     errors: list[dict[str, str]] = []
     field_errors: dict[str, str] = {}
     chosen = {f.output.id: visit.consents.get(f.output.id, "") for f in outcomes.referrals}
+    # Open already for this resident: the office makes no second referral, so consent is
+    # not asked again (and none is recorded for this visit that was not asked).
     already = already_referred(visit, outcomes)
-    # The resident agreed to share with these services when the open referral was made:
-    # that consent travels with this visit, and the office makes no second referral.
-    chosen.update(dict.fromkeys(already, "yes"))
+    for service in already:
+        chosen.pop(service, None)
     if request.method == "POST":
         complete = request.form.get("action") == "complete"
         for finding in outcomes.referrals:

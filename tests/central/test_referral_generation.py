@@ -143,3 +143,34 @@ def test_a_revised_visit_regenerates_its_proposals_once(work):
     with work.app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Referral))
     assert count == len(made)
+
+
+def test_a_follow_up_proposes_only_new_needs_and_is_not_flagged_for_unasked_consent(work):
+    """The final visit repeats the first visit's answers: what is open is not referred again
+    (whatever consent says), and what was completed for the same reasons is not either."""
+    resident = uuid.uuid4()
+    first = story_body(resident_id=resident)
+    work.push(first)
+    with work.app.app_context():
+        visit = db.session.get(CentralVisit, uuid.UUID(first["visit"]["id"]))
+        reviews.approve_visit(db.session.merge(work.leader), visit.id, visit.sha256)
+        done = db.session.scalars(
+            select(Referral).where(
+                Referral.visit_id == visit.id, Referral.service == "assistive_technology"
+            )
+        ).one()
+        done.status = "completed"
+        db.session.commit()
+    follow_up = story_body(
+        resident_id=resident,
+        kind="follow_up",
+        previous_visit_id=first["visit"]["id"],
+        consents={"occupational_therapy": "yes"},
+        A3="yes",  # a major adaptation now looks likely: a new need
+    )
+    work.push(follow_up)
+    made = referrals(work.app, visit_id=uuid.UUID(follow_up["visit"]["id"]), kind="referral")
+    assert [(r.service, r.status) for r in made] == [("occupational_therapy", "proposed")]
+    with work.app.app_context():
+        visit = db.session.get(CentralVisit, uuid.UUID(follow_up["visit"]["id"]))
+        assert "no_consent" not in visit.flags

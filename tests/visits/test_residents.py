@@ -215,7 +215,7 @@ def test_an_open_referral_is_not_asked_for_again_on_the_follow_up(app, signed_in
     signed_in.submit(f"/visits/{visit_id}/summary", {"action": "save"})
     with app.app_context():
         visit = db.session.get(Visit, uuid.UUID(visit_id))
-        assert visit.consents == {"handyperson": "yes"}  # the open referral's consent
+        assert "handyperson" not in visit.consents  # not asked, so nothing is recorded
 
 
 def test_a_follow_up_cannot_start_from_a_draft_or_another_hscs_visit(app, signed_in, profile):
