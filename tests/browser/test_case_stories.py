@@ -26,9 +26,9 @@ DEFINITION = load_definition(ROOT / "forms/housing_mot/form.v1.yaml")
 NAMES = {output.id: output.name for output in DEFINITION.outputs.values()}
 
 
-def complete_story(page, node, axe, story: dict) -> None:
+def complete_story(page, node, axe, story: dict, hsc: dict = HSC) -> None:
     today = date.today()
-    sign_in(page, node, HSC, axe)
+    sign_in(page, node, hsc, axe)
     start_visit(
         page,
         axe,
