@@ -61,9 +61,9 @@ def seed() -> str:
             **story_1["resident"],
             "given_name": "Rose",
             "family_name": "Ward",
-            "postcode": "LE18 4PA",
-            "town": "Wigston",
-            "district": "oadby_and_wigston",
+            "postcode": "LE8 6LA",
+            "town": "Whetstone",
+            "district": "blaby",  # in the demo team leader's patch
         },
     }
     visit = _visit(hsc, definition, done, today - timedelta(days=7), sections_done=99)
