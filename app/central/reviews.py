@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from app.central.accounts.audit import audit
 from app.db import write_transaction
@@ -24,6 +25,7 @@ from app.extensions import db
 from app.formengine import FormDefinition
 from app.formengine.formatting import format_answer
 from app.models import CentralVisit, Referral, Review, User, VisitRevision
+from app.models.central import OPEN_REFERRAL_STATUSES
 from app.models.field import utcnow
 from sync import server
 
@@ -53,12 +55,19 @@ def review_queue(viewer: User, page: int = 1) -> QueuePage:
     total = db.session.scalar(select(func.count()).select_from(CentralVisit).where(*where)) or 0
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
     page = min(max(page, 1), pages)
-    visits = db.session.scalars(
-        select(CentralVisit)
+    # The page's ids come from the queue index alone; only those 50 visits are then loaded
+    # with their HSC and resident, however deep the page.
+    ids = (
+        select(CentralVisit.id)
         .where(*where)
         .order_by(CentralVisit.received_at, CentralVisit.id)
         .limit(QUEUE_PAGE_SIZE)
         .offset((page - 1) * QUEUE_PAGE_SIZE)
+    )
+    visits = db.session.scalars(
+        select(CentralVisit)
+        .where(CentralVisit.id.in_(ids.scalar_subquery()))
+        .order_by(CentralVisit.received_at, CentralVisit.id)
     ).all()
     return QueuePage(list(visits), total, page, pages)
 
@@ -100,6 +109,7 @@ def referrals_of(visit: CentralVisit) -> list[Referral]:
             select(Referral)
             .where(Referral.visit_id == visit.id, Referral.status != "cancelled")
             .order_by(Referral.kind, Referral.service)
+            .options(lazyload(Referral.visit), lazyload(Referral.resident))
         )
     )
 
@@ -108,11 +118,13 @@ def open_elsewhere(visit: CentralVisit) -> list[Referral]:
     """The resident's open referrals from other visits (why a service may not be proposed)."""
     return list(
         db.session.scalars(
-            select(Referral).where(
+            select(Referral)
+            .where(
                 Referral.resident_id == visit.resident_id,
                 Referral.visit_id != visit.id,
-                Referral.status.in_(("proposed", "issued", "accepted")),
+                Referral.status.in_(OPEN_REFERRAL_STATUSES),
             )
+            .options(lazyload(Referral.visit), lazyload(Referral.resident))
         )
     )
 

@@ -125,7 +125,7 @@ class CentralVisit(db.Model):
     __tablename__ = "central_visit"
     __table_args__ = (
         # The review queue: one district's visits awaiting review, oldest first.
-        Index("ix_central_visit_queue", "district", "status", "received_at"),
+        Index("ix_central_visit_queue", "district", "status", "received_at", "id"),
         CENTRAL,
     )
 

@@ -254,3 +254,15 @@ def test_the_visit_page_records_timings_and_flags_a_skewed_tablet_clock(work, ce
     assert re.search(r"Minor adaptations.*?issued \d+ \w+ \d{4}", timings, re.S)
     assert "Not yet" not in timings  # approved, with the office's time
     assert "Tablet clock 2 hours ahead of the office clock" in html
+
+
+def test_the_queue_pages_oldest_first_across_pages(work, central_client, monkeypatch):
+    monkeypatch.setattr(reviews, "QUEUE_PAGE_SIZE", 2)
+    bodies = [story_body() for _ in range(3)]
+    for body in bodies:
+        work.push(body)
+    sign_in(central_client, work.leader)
+    pages = [central_client.text(f"/review?page={n}") for n in (1, 2)]
+    found = [re.findall(r'href="/review/visits/([0-9a-f-]+)"', html) for html in pages]
+    assert found == [[b["visit"]["id"] for b in bodies[:2]], [bodies[2]["visit"]["id"]]]
+    assert "3 visits waiting" in pages[0]

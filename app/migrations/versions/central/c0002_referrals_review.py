@@ -78,7 +78,7 @@ def upgrade():
         batch_op.add_column(sa.Column('first_received_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('approved_at', sa.DateTime(), nullable=True))
         batch_op.drop_index(batch_op.f('ix_central_visit_district_status'))
-        batch_op.create_index('ix_central_visit_queue', ['district', 'status', 'received_at'], unique=False)
+        batch_op.create_index('ix_central_visit_queue', ['district', 'status', 'received_at', 'id'], unique=False)
 
     # ### end Alembic commands ###
 
