@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 
 from app.db import write_transaction
 from app.extensions import db
-from app.models import DeviceState, HscProfile, OutboxEntry, Visit
+from app.models import DeviceState, EquipmentOrder, HscProfile, OutboxEntry, Visit
 from app.models.field import utcnow
 from sync import faults
 from sync.canonical import canonical_json, sha256_of
@@ -76,6 +76,35 @@ def visit_body(visit: Visit) -> dict[str, Any]:
         },
         "answers": dict(visit.answers),
         "consents": dict(visit.consents),
+        "orders": [_order_body(order) for order in _orders_of(visit)],
+    }
+
+
+def _orders_of(visit: Visit) -> list[EquipmentOrder]:
+    return list(
+        db.session.scalars(
+            select(EquipmentOrder)
+            .where(EquipmentOrder.visit_id == visit.id)
+            .order_by(EquipmentOrder.created_at, EquipmentOrder.id)
+        )
+    )
+
+
+def _order_body(order: EquipmentOrder) -> dict[str, Any]:
+    return {
+        "id": str(order.id),
+        "catalogue_id": order.catalogue_id,
+        "catalogue_version": order.catalogue_version,
+        "rules_version": order.rules_version,
+        "item_code": order.item_code,
+        "quantity": order.quantity,
+        "location": order.location,
+        "side": order.side,
+        "measurements": dict(order.measurements),
+        "reason": order.reason,
+        "acknowledged": list(order.acknowledged),
+        "ta_level": order.ta_level,
+        "route": order.route,
     }
 
 

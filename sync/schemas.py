@@ -89,6 +89,30 @@ class VisitFieldsSchema(Strict):
     completed_at = fields.DateTime(required=True)
 
 
+class OrderSchema(Strict):
+    """A trusted assessor's equipment order, as the tablet made and checked it."""
+
+    id = fields.UUID(required=True)
+    catalogue_id = _text(60, minimum=1, required=True)
+    catalogue_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    rules_version = _text(40, minimum=1, required=True)
+    item_code = _text(40, minimum=1, required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=20))
+    location = _text(100, load_default="")
+    side = _text(20, load_default="")
+    measurements = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=40)),
+        values=fields.Raw(),
+        load_default=dict,
+    )
+    reason = _text(2000, load_default="")
+    acknowledged = fields.List(_text(40), load_default=list)
+    ta_level = fields.String(required=True, validate=validate.OneOf(("none", "L3", "L4")))
+    route = fields.String(
+        required=True, validate=validate.OneOf(("direct", "approval", "held", "refused"))
+    )
+
+
 class VisitBodySchema(Strict):
     """One completed revision of a visit: what central stores and hashes."""
 
@@ -101,6 +125,8 @@ class VisitBodySchema(Strict):
         values=fields.String(validate=validate.OneOf(("yes", "no"))),
         required=True,
     )
+    # Equipment a trusted assessor ordered during the visit (re-checked by central).
+    orders = fields.List(fields.Nested(OrderSchema), load_default=list)
 
 
 class MutationSchema(Strict):

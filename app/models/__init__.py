@@ -2,6 +2,7 @@
 
 from app.models.central import (
     CentralAuditEvent,
+    CentralEquipmentOrder,
     CentralResident,
     CentralVisit,
     ChangeLogEntry,
@@ -19,6 +20,7 @@ from app.models.central import (
 from app.models.field import (
     AuditEvent,
     DeviceState,
+    EquipmentOrder,
     HscProfile,
     OutboxEntry,
     ReferralStatus,
@@ -29,12 +31,14 @@ from app.models.field import (
 __all__ = [
     "AuditEvent",
     "CentralAuditEvent",
+    "CentralEquipmentOrder",
     "CentralResident",
     "CentralVisit",
     "ChangeLogEntry",
     "Device",
     "DeviceState",
     "EnrolmentCode",
+    "EquipmentOrder",
     "HscProfile",
     "OutboxEntry",
     "Referral",

@@ -302,3 +302,63 @@ class Review(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     reviewer: Mapped[User] = relationship(lazy="joined")
+
+
+ORDER_STATUSES = (
+    "proposed",  # within the assessor's remit: issued when the visit is approved
+    "approval",  # kept for an occupational therapist's or team leader's approval
+    "held",  # kept, held (e.g. waiting for the landlord's consent)
+    "issued",  # with the delivering service, as part of its referral
+    "delivered",
+    "fitted",
+    "cancelled",  # replaced by a later revision of the visit
+)
+
+
+class CentralEquipmentOrder(db.Model):
+    """A trusted assessor's order from a visit revision, re-checked by central on ingest.
+
+    ``device_route`` is what the tablet decided; ``route`` is central's own check with the
+    assessor's level on record and central's catalogue. When they differ the order is kept
+    and ``policy_changed`` is set for the team leader, never silently rejected.
+    """
+
+    __tablename__ = "central_equipment_order"
+    __table_args__ = (
+        Index("ix_central_equipment_order_visit", "visit_id"),
+        Index("ix_central_equipment_order_referral", "referral_id"),
+        CENTRAL,
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_visit.id"))
+    revision: Mapped[int]
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_resident.id"))
+    ordered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    ta_level: Mapped[str] = mapped_column(String(4))  # the orderer's level on record
+    catalogue_id: Mapped[str] = mapped_column(String(60))
+    catalogue_version: Mapped[int]
+    rules_version: Mapped[str] = mapped_column(String(40))  # the version the tablet used
+    item_code: Mapped[str] = mapped_column(String(40))
+    item_name: Mapped[str] = mapped_column(String(120))
+    service: Mapped[str] = mapped_column(String(40))  # the delivering service
+    provider_service: Mapped[str] = mapped_column(String(40))  # the queue it goes to
+    fitting: Mapped[bool] = mapped_column(default=False)
+    quantity: Mapped[int] = mapped_column(default=1)
+    location: Mapped[str] = mapped_column(String(100), default="")
+    side: Mapped[str] = mapped_column(String(20), default="")
+    measurements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    unit_cost_pence: Mapped[int | None]
+    device_route: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(20))
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    policy_changed: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referral.id"))
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    fitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

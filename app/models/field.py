@@ -125,6 +125,39 @@ class Visit(db.Model):
         return self.status != "draft"
 
 
+class EquipmentOrder(db.Model):
+    """An item a trusted assessor orders during a visit; it travels in the visit's body.
+
+    ``route`` and ``findings`` are the ordering rules' decision on the device (direct,
+    approval, held), made with the catalogue's ``rules_version``, which is kept with the
+    order. ``delivery_status`` is where the provider has got to, as central last said.
+    """
+
+    __tablename__ = "equipment_order"
+    __table_args__ = (Index("ix_equipment_order_visit", "visit_id"), FIELD)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visit.id"))
+    catalogue_id: Mapped[str] = mapped_column(String(60))
+    catalogue_version: Mapped[int]
+    rules_version: Mapped[str] = mapped_column(String(40))
+    item_code: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(default=1)
+    location: Mapped[str] = mapped_column(String(100), default="")
+    side: Mapped[str] = mapped_column(String(20), default="")
+    measurements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    acknowledged: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ordered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("hsc_profile.id"))
+    ta_level: Mapped[str] = mapped_column(String(4))
+    route: Mapped[str] = mapped_column(String(20))
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    delivery_status: Mapped[str] = mapped_column(String(20), default="")
+    delivery_updated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ReferralStatus(db.Model):
     """Where a referral from one of this HSC's visits has got to, as central last said.
 
