@@ -65,12 +65,14 @@ def _keep_loaded(user) -> None:
 
 
 class Casework:
-    def __init__(self, app, district: str = "blaby") -> None:
+    def __init__(self, app, district: str = "blaby", ta_level: str = "none") -> None:
         self.app = app
         self.api = app.test_client()
         self.seq = 0
         with app.app_context():
-            self.hsc = make_user("hsc", name="Sam Patel", districts=(district,))
+            self.hsc = make_user(
+                "hsc", name="Sam Patel", districts=(district,), ta_level=ta_level
+            )
             device, self.token = make_device(self.hsc)
             self.device_id = device.id
             self.leader = make_user("team_leader", name="Terry Lead", districts=(district,))
