@@ -48,9 +48,13 @@ def init_extensions(app: Flask) -> None:
 
 def load_forms(app: Flask) -> None:
     """Load and check every form definition now, so a broken one stops start-up, not a visit."""
+    from app.equipment import CatalogueRegistry
     from app.formengine import FormRegistry
 
     app.extensions["forms"] = FormRegistry.from_directory(app.config["FORM_DEFINITIONS_DIR"])
+    app.extensions["catalogues"] = CatalogueRegistry.from_directory(
+        app.config["FORM_DEFINITIONS_DIR"], app.extensions["forms"]
+    )
 
 
 def register_blueprints(app: Flask) -> None:
