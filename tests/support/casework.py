@@ -70,9 +70,7 @@ class Casework:
         self.api = app.test_client()
         self.seq = 0
         with app.app_context():
-            self.hsc = make_user(
-                "hsc", name="Sam Patel", districts=(district,), ta_level=ta_level
-            )
+            self.hsc = make_user("hsc", name="Sam Patel", districts=(district,), ta_level=ta_level)
             device, self.token = make_device(self.hsc)
             self.device_id = device.id
             self.leader = make_user("team_leader", name="Terry Lead", districts=(district,))
