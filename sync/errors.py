@@ -42,6 +42,13 @@ _CATALOGUE = [
     ErrorCode("KEY_REUSED", 422, "This record was already sent with different content."),
     ErrorCode("VISIT_LOCKED", 422, "The office has this visit and it is not open for changes."),
     ErrorCode("UNKNOWN_FORM_VERSION", 422, "The office does not have this version of the form."),
+    # Per-order results within an accepted visit: the order is refused, the visit is kept.
+    ErrorCode(
+        "ORDER_NOT_PERMITTED",
+        403,
+        "Only a trusted assessor can order equipment: the order was not accepted.",
+    ),
+    ErrorCode("ORDER_REJECTED", 422, "The office could not accept this equipment order."),
 ]
 ERRORS: dict[str, ErrorCode] = {error.code: error for error in _CATALOGUE}
 

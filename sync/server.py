@@ -24,7 +24,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 
-from app.central import referrals
+from app.central import orders, referrals
 from app.extensions import db
 from app.formengine import FormDefinition
 from app.models import (
@@ -211,6 +211,7 @@ class _Batch:
         self.audits: list[dict] = []
         self.changes: list[tuple[uuid.UUID, dict]] = []
         self.ingested: dict[uuid.UUID, referrals.Ingested] = {}
+        self.order_rows: dict[uuid.UUID, list[dict]] = {}
 
     def __call__(self, raw: Mapping) -> dict:
         try:
@@ -296,7 +297,21 @@ class _Batch:
         self.residents[resident["id"]] = {**resident, "updated_at": self.now}
         ingested = referrals.ingest(visit_id, state.user_id, definition, body)
         ingested.revision = revision
+        ordered = orders.ingest_orders(
+            self.device.user,
+            visit_id,
+            revision,
+            resident["id"],
+            body["orders"],
+            ingested.values,
+            body["consents"],
+            self.now,
+        )
+        ingested.ordered = ordered.ordered
+        if ordered.policy_changed:
+            ingested.flags = [*ingested.flags, "policy_changed"]
         self.ingested[visit_id] = ingested
+        self.order_rows[visit_id] = ordered.rows
         row = self.visit_rows.setdefault(visit_id, {"id": visit_id, "_new": state.new})
         if state.new:
             row["first_received_at"] = self.now
@@ -345,6 +360,9 @@ class _Batch:
             }
         )
         result = self.receipt(raw, visit_id, state, status)
+        if ordered.rejected:
+            # Kept with the receipt, so the tablet shows which orders were refused and why.
+            result["receipt"]["orders_rejected"] = ordered.rejected
         self.changes.append((visit_id, result["receipt"]))
         return result
 
@@ -393,6 +411,9 @@ class _Batch:
         if self.revisions:
             session.execute(insert(VisitRevision), self.revisions)
         referrals.insert_proposals(proposals)
+        orders.write_orders(
+            self.order_rows, [row for rows in self.order_rows.values() for row in rows]
+        )
         if self.changes:
             last = next_server_seq(len(self.changes))
             first = last - len(self.changes) + 1

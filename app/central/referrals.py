@@ -30,6 +30,7 @@ FLAG_LABELS = {
     "hospital_discharge": "Hospital discharge",
     "no_consent": "No consent to share",
     "home_visit_suggested": "Home visit suggested after a clinic visit",
+    "policy_changed": "Order rules changed since the tablet checked",
 }
 URGENT_FLAGS = frozenset({"safeguarding", "hospital_discharge"})
 # A safeguarding referral can go ahead without consent where the risk justifies it.
@@ -80,6 +81,10 @@ class Ingested:
     outcomes: Outcomes
     consents: dict[str, str]
     flags: list[str] = field(default_factory=list)
+    # The answers as the rules see them (for the equipment orders' checks).
+    values: dict[str, Any] = field(default_factory=dict)
+    # Items ordered by a trusted assessor, in words, by the provider queue they go to.
+    ordered: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def priority(self) -> str:
@@ -104,6 +109,7 @@ def ingest(
         outcomes=view.outcomes,
         consents=consents,
         flags=flags_of(view.outcomes, visit),
+        values=view.values,
     )
 
 
@@ -212,7 +218,46 @@ def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
         existing.setdefault((item.resident_id, service), []).append(
             _Known(row["visit_id"], row["status"], row["reasons"])
         )
+    _add_orders(item, rows, existing, now)
     return rows
+
+
+def _add_orders(item: Ingested, rows: list[dict], existing: dict, now: datetime) -> None:
+    """Equipment goes to a provider as part of that service's referral: say what is ordered
+    in the referral's reasons, and propose the referral if the rules did not."""
+    for service, items in item.ordered.items():
+        reason = "Equipment ordered by the trusted assessor: " + ", ".join(items)
+        row = next((r for r in rows if r["kind"] == "referral" and r["service"] == service), None)
+        if row is not None:
+            row["reasons"] = [*row["reasons"], reason]
+            continue
+        others = [
+            r for r in existing.get((item.resident_id, service), []) if r.visit_id != item.visit_id
+        ]
+        if any(r.status in OPEN_REFERRAL_STATUSES for r in others):
+            continue  # the open referral to this service carries them
+        consent = item.consents.get(service)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "visit_id": item.visit_id,
+                "resident_id": item.resident_id,
+                "user_id": item.user_id,
+                "district": item.district,
+                "revision": item.revision,
+                "kind": "referral",
+                "service": service,
+                "provider_service": True,
+                "reasons": [reason],
+                "rules": ["EQUIPMENT_ORDER"],
+                "consent": consent,
+                "priority": item.priority,
+                "status": "proposed" if consent == "yes" else "information",
+                "proposed_at": now,
+                "decline_reason": "",
+                "updated_at": now,
+            }
+        )
 
 
 def _already_done(others: list, reasons: tuple[str, ...]) -> bool:
