@@ -20,6 +20,7 @@ from app.db import write_transaction
 from app.extensions import db
 from app.models import AuditEvent, HscProfile, OutboxEntry, Resident, Visit
 from app.models.field import utcnow
+from app.orders import recheck_orders
 from sync import faults
 from sync.device import queue_visit
 
@@ -243,6 +244,8 @@ def save_consents(
         visit.updated_at = now
         _audit(hsc_id, "consents_recorded", visit, note=",".join(sorted(consents)))
         if complete:
+            # The answers may have changed since equipment was ordered: route it again.
+            recheck_orders(visit)
             visit.status = "completed"
             visit.completed_at = now
             queue_visit(visit)  # the outbox entry commits with the completion, or neither does

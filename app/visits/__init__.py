@@ -6,6 +6,7 @@ bp = Blueprint("visits", __name__)
 
 from app.visits import (  # noqa: E402  - the modules register their routes on bp
     check_answers,
+    equipment,
     my_visits,
     residents,
     section,
@@ -17,6 +18,7 @@ from app.visits import (  # noqa: E402  - the modules register their routes on b
 __all__ = [
     "bp",
     "check_answers",
+    "equipment",
     "my_visits",
     "residents",
     "section",

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from flask import abort, current_app, url_for
 from flask_login import current_user
 
-from app import queries
+from app import orders, queries
+from app.equipment.rules import format_pence
 from app.formengine import FormDefinition, VisitView
 from app.formengine.definition import Page, Section
 from app.formengine.evaluation import age_on
 from app.models import Visit
+from app.visits.equipment_rows import order_rows, total_of
 
 CANNOT_START, NOT_STARTED, IN_PROGRESS, COMPLETED = (
     "cannot_start",
@@ -92,6 +94,54 @@ def all_sections_complete(visit: Visit, view: VisitView) -> bool:
         gate = next(s for s in view.definition.sections if s.gate)
         return section_status(visit, view, gate) == COMPLETED
     return all(status == COMPLETED for status in statuses)
+
+
+# Asked of everyone; an HSC who cannot order equipment is pointed at it instead.
+ASSESSMENT_QUESTION = "EQ_ASSESSMENT_REQUEST"
+
+
+@dataclass(frozen=True)
+class EquipmentStep:
+    """The equipment step on the task list, for the signed-in HSC.
+
+    A trusted assessor orders (``href``, once the resident has agreed to the assessment);
+    anyone else sees no ordering at all, only the question that requests an occupational
+    therapist or trusted-assessor assessment (``assessment_href``).
+    """
+
+    trusted_assessor: bool
+    href: str | None = None
+    count: int = 0
+    total: str = ""
+    assessment_href: str | None = None
+    assessment_requested: bool = False
+
+
+def equipment_step(visit: Visit, view: VisitView) -> EquipmentStep:
+    gate = next((s for s in view.definition.sections if s.gate), None)
+    startable = not view.declined and (
+        gate is None or bool(visit.progress.get(gate.id, {}).get("completed"))
+    )
+    if orders.is_trusted_assessor(current_user):
+        rows = order_rows(orders.list_orders(visit))
+        return EquipmentStep(
+            trusted_assessor=True,
+            href=url_for("visits.equipment", visit_id=visit.id) if startable else None,
+            count=len(rows),
+            total=format_pence(total_of(rows)),
+        )
+    question = view.definition.questions.get(ASSESSMENT_QUESTION)
+    href = None
+    if question is not None and startable:
+        section = view.definition.section(question.section_id)
+        page = next(p for p in section.pages if p.id == question.page_id)
+        if view.page_shown(page):
+            href = page_url(visit, section, page)
+    return EquipmentStep(
+        trusted_assessor=False,
+        assessment_href=href,
+        assessment_requested=visit.answers.get(ASSESSMENT_QUESTION) == "yes",
+    )
 
 
 def page_url(visit: Visit, section: Section, page: Page, *, back_to_check: bool = False) -> str:

@@ -115,7 +115,9 @@ def page(visit_id: uuid.UUID, section: str, page: str):
         form=form,
         questions=questions,
         params={q.id: render_params(q, is_heading=single) for q in questions},
-        heading=questions[0].label if single else shown.title,
+        heading=(questions[0].label + (" (optional)" if questions[0].optional else ""))
+        if single
+        else shown.title,
         single=single,
         errors=errors or error_list(form),
         back=back,
