@@ -1,6 +1,7 @@
 """A provider's three reports on a referral: accepted, completed (with the date) and declined
-(with a reason). What makes a report valid is checked again in ``providers``; these give
-the page its GOV.UK messages."""
+(with a reason), and the report on each item of equipment it carries (delivered or fitted).
+What makes a report valid is checked again in ``providers`` and ``order_delivery``; these
+give the page its GOV.UK messages."""
 
 from __future__ import annotations
 
@@ -43,3 +44,7 @@ class DeclineForm(FlaskForm):
         widget=GovTextArea(),
     )
     decline = SubmitField("Decline referral", widget=GovSubmitInput())
+
+
+class ItemForm(FlaskForm):
+    """Delivered or fitted: the page renders one button per item, so this has only CSRF."""

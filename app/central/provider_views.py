@@ -1,4 +1,5 @@
-"""Provider pages: issued referrals to one service, their status, CSV export and print.
+"""Provider pages: issued referrals to one service, their status and the equipment they
+carry, CSV export and print.
 
 A referral that is not the provider's to see is answered 404, on every route, as if it did
 not exist. Reports follow post-redirect-get; a refused one shows the page again with a GOV.UK
@@ -15,8 +16,8 @@ from datetime import date, datetime
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.central import providers
-from app.central.provider_forms import AcceptForm, CompleteForm, DeclineForm
+from app.central import order_delivery, order_display, providers
+from app.central.provider_forms import AcceptForm, CompleteForm, DeclineForm, ItemForm
 from app.central.roles import DISTRICT_LABELS, PROVIDER, SERVICE_LABELS, role_required
 from app.fields import error_list
 from app.models import Referral
@@ -53,6 +54,7 @@ def labels() -> dict:
         "describe_day": describe_day,
         "describe_moment": describe_moment,
         "reference_of": providers.reference_of,
+        "item_tags": order_display.STATUS_TAGS,
     }
 
 
@@ -103,6 +105,7 @@ def _page(
         resident=referral.resident,
         service=SERVICE_LABELS.get(referral.service, referral.service),
         shared=providers.list_shared_answers(referral),
+        items=order_display.describe_all(order_display.items_of([referral])[referral.id]),
         referrer=providers.get_referrer(referral),
         accept_form=accept or AcceptForm(formdata=None),
         complete_form=complete or CompleteForm(formdata=None),
@@ -182,3 +185,31 @@ def decline_referral(referral_id: uuid.UUID):
     except providers.ReferralRefused as refused:
         return _refused(referral_id, refused, decline=form)
     return _done(referral_id, "Referral declined")
+
+
+def _report_item(referral_id: uuid.UUID, order_id: uuid.UUID, report, done: str):
+    referral = _referral_or_404(referral_id)
+    form = ItemForm()
+    if not form.validate_on_submit():
+        errors = [{"text": "The page was out of date: try again.", "href": "#items"}]
+        return _page(referral, errors=errors), 400
+    try:
+        order = report(current_user, referral_id, order_id)
+    except LookupError:
+        abort(404)
+    except order_delivery.ItemRefused as refused:
+        errors = [{"text": str(refused), "href": "#items"}]
+        return _page(_referral_or_404(referral_id), errors=errors), 409
+    return _done(referral_id, f"{order.item_name} {done}")
+
+
+@bp.post("/<uuid:referral_id>/items/<uuid:order_id>/delivered")
+@role_required(PROVIDER)
+def mark_item_delivered(referral_id: uuid.UUID, order_id: uuid.UUID):
+    return _report_item(referral_id, order_id, order_delivery.mark_delivered, "marked as delivered")
+
+
+@bp.post("/<uuid:referral_id>/items/<uuid:order_id>/fitted")
+@role_required(PROVIDER)
+def mark_item_fitted(referral_id: uuid.UUID, order_id: uuid.UUID):
+    return _report_item(referral_id, order_id, order_delivery.mark_fitted, "marked as fitted")

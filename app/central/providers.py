@@ -11,6 +11,7 @@ Reporting back is a small state machine: issued → accepted, issued or accepted
 raises ``ReferralRefused`` and changes nothing. Each change is stamped with server time,
 audited and put in the HSC's change log in the same transaction, so the HSC's device learns
 of it on its next pull. Every read of a referral (the sheet, the CSV export) is audited.
+The equipment a referral carries is reported item by item (``app.central.order_delivery``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from app.central.accounts.audit import audit
+from app.central.order_display import items_in_words, items_of
 from app.central.reviews import log_referral_change
 from app.db import write_transaction
 from app.extensions import db
@@ -59,6 +61,7 @@ CSV_HEADER = (
     "Postcode",
     "Phone",
     "Reasons",
+    "Items",
 )
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -294,6 +297,7 @@ def export_open_referrals(provider: User) -> list[Sequence[str]]:
             )
         ).all()
         rows: list[Sequence[str]] = [CSV_HEADER]
+        items = items_of(referrals)
         for referral in referrals:
             resident = referral.resident
             row = (
@@ -311,6 +315,7 @@ def export_open_referrals(provider: User) -> list[Sequence[str]]:
                 resident.postcode,
                 resident.phone,
                 "; ".join(referral.reasons),
+                items_in_words(items[referral.id]),
             )
             rows.append([neutralise_cell(value) for value in row])
             audit(provider.id, "referral_exported", referral, note=referral.service)

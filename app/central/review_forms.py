@@ -1,4 +1,5 @@
-"""The team leader's two decisions on a visit, each pinned to the revision hash shown."""
+"""The team leader's decisions on a visit and on its equipment orders, each pinned to the
+revision hash shown."""
 
 from __future__ import annotations
 
@@ -35,3 +36,9 @@ class ReturnForm(FlaskForm):
     return_visit = SubmitField(
         "Return to the HSC", widget=GovSubmitInput(), render_kw={"class": "govuk-button--secondary"}
     )
+
+
+class ApproveOrderForm(FlaskForm):
+    """One order's approval; the page renders its button per order."""
+
+    sha256 = HiddenField(validators=_SHA256)

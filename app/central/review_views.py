@@ -10,11 +10,11 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.central import reviews
+from app.central import order_display, order_review, reviews
 from app.central.devices import describe_clock_offset, describe_duration, describe_time
 from app.central.referrals import FLAG_LABELS, view_of
-from app.central.review_forms import ApproveForm, ReturnForm
-from app.central.roles import DISTRICT_LABELS, TEAM_LEADER, role_required
+from app.central.review_forms import ApproveForm, ApproveOrderForm, ReturnForm
+from app.central.roles import DISTRICT_LABELS, TA_LABELS, TEAM_LEADER, role_required
 from app.fields import error_list
 from app.formengine.evaluation import NOT_ASSESSED
 from app.models import CentralVisit
@@ -54,6 +54,10 @@ def labels() -> dict:
         "describe_time": describe_time,
         "describe_clock_offset": describe_clock_offset,
         "describe_age": describe_age,
+        "order_tags": order_display.STATUS_TAGS,
+        "route_labels": order_display.ROUTE_LABELS,
+        "ta_labels": TA_LABELS,
+        "money": order_display.money,
     }
 
 
@@ -103,6 +107,7 @@ def _page(visit: CentralVisit, approve: ApproveForm, return_form: ReturnForm, er
     ]
     referrals = reviews.referrals_of(visit)
     approve.sha256.data = return_form.sha256.data = visit.sha256
+    orders = order_display.describe_all(order_review.orders_of(visit))
     answers = body["answers"]
     ratings = [
         (label, view.display(definition.questions[question_id]))
@@ -125,6 +130,9 @@ def _page(visit: CentralVisit, approve: ApproveForm, return_form: ReturnForm, er
         decisions=reviews.reviews_of(visit),
         approve_form=approve,
         return_form=return_form,
+        orders=orders,
+        orders_total=order_display.total_pence(orders),
+        people=order_review.people([line.order for line in orders]),
         errors=errors,
     )
 
@@ -180,3 +188,24 @@ def return_visit(visit_id: uuid.UUID):
         return _refused(visit_id, str(refused), ApproveForm(formdata=None), form)
     flash("Visit returned to the HSC with your comment.", "success")
     return redirect(url_for(".queue"))
+
+
+@bp.post("/visits/<uuid:visit_id>/orders/<uuid:order_id>/approve")
+@role_required(TEAM_LEADER)
+def approve_order(visit_id: uuid.UUID, order_id: uuid.UUID):
+    found = _visit_or_404(visit_id)
+    form = ApproveOrderForm()
+    if not form.validate_on_submit():
+        message = (form.sha256.errors or ["The page was out of date: open the visit again."])[0]
+        errors = [{"text": message, "href": "#orders"}]
+        return _page(found, ApproveForm(formdata=None), ReturnForm(formdata=None), errors), 400
+    try:
+        order = order_review.approve_order(current_user, visit_id, order_id, form.sha256.data)
+    except LookupError:
+        abort(404)
+    except (reviews.ReviewRefused, order_review.OrderRefused) as refused:
+        return _refused(
+            visit_id, str(refused), ApproveForm(formdata=None), ReturnForm(formdata=None)
+        )
+    flash(f"{order.item_name} approved. It is issued when you approve the visit.", "success")
+    return redirect(url_for(".visit", visit_id=visit_id, _anchor="orders"))

@@ -3,8 +3,9 @@
 A team leader sees only visits from their own districts; anything else is as good as
 missing (the views answer 404). A decision is pinned to the revision hash the team leader
 was shown: if a newer revision arrived in the meantime, it is refused and says why.
-Approving issues the visit's proposed referrals; returning sends the visit back to the
-HSC's device, editable, with the comment. Both are audited and reach the device by pull.
+Approving issues the visit's proposed referrals and equipment orders; returning sends the
+visit back to the HSC's device, editable, with the comment. Both are audited and reach the
+device by pull.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
 from app.central.accounts.audit import audit
+from app.central.order_issue import issue_orders
 from app.db import write_transaction
 from app.extensions import db
 from app.formengine import FormDefinition
@@ -199,7 +201,7 @@ def _decision_target(viewer: User, visit_id: uuid.UUID, revision_sha256: str) ->
 def approve_visit(
     viewer: User, visit_id: uuid.UUID, revision_sha256: str, now: datetime | None = None
 ) -> list[Referral]:
-    """Approve the revision shown and issue its proposed referrals."""
+    """Approve the revision shown and issue its proposed referrals and equipment orders."""
     now = now or utcnow()
     with write_transaction():
         visit = _decision_target(viewer, visit_id, revision_sha256)
@@ -232,6 +234,8 @@ def approve_visit(
         for referral in issued:
             audit(viewer.id, "referral_issued", referral, note=referral.service)
             log_referral_change(referral, definition)
+        # With the referrals issued, the visit's equipment goes with them.
+        issue_orders(viewer, visit, now)
     return issued
 
 
