@@ -29,6 +29,7 @@ from app.models.field import utcnow
 from sync import faults
 from sync.canonical import canonical_json, sha256_of
 from sync.client import Refused, SyncClient, TooLarge, TryLater
+from sync.order_status import apply_order_status
 from sync.referral_status import apply_referral_status
 from sync.schemas import PROTOCOL
 
@@ -488,6 +489,9 @@ def _apply_change(change: dict) -> None:
     kind = change.get("kind", "")
     if kind == "referral.status":
         apply_referral_status(change)
+        return
+    if kind == "order.status":
+        apply_order_status(change)
         return
     status = OFFICE_STATUSES.get(kind)
     if status is None:

@@ -17,6 +17,7 @@ from app.visits.helpers import (
     visit_progress,
 )
 from sync import device
+from sync.order_status import deliveries_of
 
 
 @bp.get("/visits/<uuid:visit_id>")
@@ -36,6 +37,7 @@ def task_list(visit_id: uuid.UUID):
             visit=visit,
             view=view,
             outcomes=view.outcomes,
+            orders=deliveries_of(visit.id),
             setting=label_for(SETTINGS, visit.setting),
             source=label_for(REFERRAL_SOURCES, visit.referral_source),
         )
