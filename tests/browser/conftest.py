@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 
+from tests.browser.office import DESKTOP
 from tests.support.nodes import FieldNode
 
 CHROMIUM = "/usr/bin/chromium"
@@ -104,3 +105,27 @@ def page(context) -> Page:
     )
     yield page
     assert not problems, problems
+
+
+@pytest.fixture
+def office(browser):
+    """Desktop tabs at the office, one browser context (session) per person."""
+    contexts = []
+
+    def open_tab() -> Page:
+        context = browser.new_context(viewport=DESKTOP)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        problems: list[str] = []
+        tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        tab.on(
+            "console",
+            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        tab.problems = problems
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()

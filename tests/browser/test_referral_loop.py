@@ -5,20 +5,18 @@ more referral. axe-core checks every page on both sides."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.journey import CASE_STORIES, continue_
+from tests.browser.office import PASSWORD, office_sign_in, reload_until
 from tests.browser.test_case_stories import complete_story
 from tests.support.nodes import CentralNode, FieldNode
 
 STORY = CASE_STORIES["case-story-2"]  # Edith Marlow, Melton
 HSC = {"email": "sam.hsc@example.org", "passphrase": "tablet passphrase 1"}
-PASSWORD = "office password 1"
-DESKTOP = {"width": 1280, "height": 900}
 OFFICE = {
     "leader": ("Terry Walsh", "terry.lead@example.org", ["--role", "team_leader"]),
     "telecare": ("Telecare desk", "telecare@example.org", ["--role", "provider"]),
@@ -51,52 +49,6 @@ def nodes(tmp_path):
     yield central, field
     field.stop()
     central.stop()
-
-
-@pytest.fixture
-def office(browser):
-    """Desktop tabs at the office, one browser context (session) per person."""
-    contexts = []
-
-    def open_tab() -> Page:
-        context = browser.new_context(viewport=DESKTOP)
-        contexts.append(context)
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        problems: list[str] = []
-        tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        tab.on(
-            "console",
-            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        tab.problems = problems
-        return tab
-
-    yield open_tab
-    for context in contexts:
-        context.close()
-
-
-def office_sign_in(tab: Page, central: CentralNode, email: str, axe) -> None:
-    tab.goto(f"{central.url}/sign-in")
-    axe.check(tab)
-    tab.get_by_label("Email address").fill(email)
-    tab.get_by_label("Password", exact=True).fill(PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_load_state()
-    axe.check(tab)
-
-
-def reload_until(page: Page, locator, timeout: float = 30) -> None:
-    """Reload until ``locator`` shows: the device picks the change up on its next pull."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if locator.count() and locator.first.is_visible():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{locator} did not appear on {page.url}")
-        time.sleep(0.5)
-        page.reload()
 
 
 def change_answer(page: Page, axe, task: str, label: str, answer) -> None:
