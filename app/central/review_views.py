@@ -16,7 +16,7 @@ from app.central.referrals import FLAG_LABELS, view_of
 from app.central.review_forms import ApproveForm, ApproveOrderForm, ReturnForm
 from app.central.roles import DISTRICT_LABELS, TA_LABELS, TEAM_LEADER, role_required
 from app.fields import error_list
-from app.formengine.evaluation import NOT_ASSESSED
+from app.formengine.evaluation import NOT_ASSESSED, SHOWN
 from app.models import CentralVisit
 from app.models.field import utcnow
 from app.visits.forms import REFERRAL_SOURCES, SETTINGS, label_for
@@ -121,7 +121,9 @@ def _page(visit: CentralVisit, approve: ApproveForm, return_form: ReturnForm, er
         body=body,
         definition=definition,
         view=view,
-        not_assessed=NOT_ASSESSED,
+        shown_ids={
+            q.id for q in definition.questions.values() if view.state(q) in (SHOWN, NOT_ASSESSED)
+        },
         referrals=[r for r in referrals if r.kind == "referral"],
         signposts=[r for r in referrals if r.kind == "signpost"],
         open_elsewhere=reviews.open_elsewhere(visit),

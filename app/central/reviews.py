@@ -198,6 +198,24 @@ def _decision_target(viewer: User, visit_id: uuid.UUID, revision_sha256: str) ->
     return visit
 
 
+def _record_decision(
+    viewer: User, visit: CentralVisit, decision: str, now: datetime, comment: str = ""
+) -> None:
+    """The visit's new status and the ``Review`` pinned to the revision decided on."""
+    visit.status, visit.updated_at = decision, now
+    db.session.add(
+        Review(
+            visit_id=visit.id,
+            revision=visit.revision,
+            sha256=visit.sha256,
+            reviewer_id=viewer.id,
+            decision=decision,
+            comment=comment,
+            at=now,
+        )
+    )
+
+
 def approve_visit(
     viewer: User, visit_id: uuid.UUID, revision_sha256: str, now: datetime | None = None
 ) -> list[Referral]:
@@ -205,17 +223,8 @@ def approve_visit(
     now = now or utcnow()
     with write_transaction():
         visit = _decision_target(viewer, visit_id, revision_sha256)
-        visit.status, visit.approved_at, visit.updated_at = "approved", now, now
-        db.session.add(
-            Review(
-                visit_id=visit.id,
-                revision=visit.revision,
-                sha256=visit.sha256,
-                reviewer_id=viewer.id,
-                decision="approved",
-                at=now,
-            )
-        )
+        visit.approved_at = now
+        _record_decision(viewer, visit, "approved", now)
         issued = list(
             db.session.scalars(
                 select(Referral).where(Referral.visit_id == visit.id, Referral.status == "proposed")
@@ -255,18 +264,7 @@ def return_visit(
     now = now or utcnow()
     with write_transaction():
         visit = _decision_target(viewer, visit_id, revision_sha256)
-        visit.status, visit.updated_at = "returned", now
-        db.session.add(
-            Review(
-                visit_id=visit.id,
-                revision=visit.revision,
-                sha256=visit.sha256,
-                reviewer_id=viewer.id,
-                decision="returned",
-                comment=comment,
-                at=now,
-            )
-        )
+        _record_decision(viewer, visit, "returned", now, comment)
         audit(viewer.id, "visit_returned", visit, note=f"revision {visit.revision}")
         server.log_change(
             visit.user_id,
