@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import gzip
 import json
-import math
 import os
 import platform
 import shutil
@@ -48,6 +47,7 @@ from app.extensions import db  # noqa: E402
 from app.formengine import VisitView  # noqa: E402
 from app.models import Resident, Visit  # noqa: E402
 from app.models.field import utcnow  # noqa: E402
+from bench.common import copy_db, pct  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TABLET_PORTRAIT  # noqa: E402
 from tests.support.nodes import FieldNode  # noqa: E402
 from tests.support.pages import PageClient  # noqa: E402
@@ -60,24 +60,10 @@ DRAFTS, WARMUP, COMPRESS_MIN_SIZE = 20, 5, 256
 ANSWERS = ("no", "yes")  # F1, alternately: "yes" shows the next page, "no" skips it
 
 
-def pct(samples: list[int], q: float) -> float:
-    """Nearest-rank percentile of nanosecond samples, in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] / 1e6
-
-
 def line(label: str, samples: list[int], base: list[int] | None = None) -> str:
     p50, p95, top = pct(samples, 0.5), pct(samples, 0.95), max(samples) / 1e6
     ratio = f"  {p95 / pct(base, 0.95):5.1f}x" if base else ""
     return f"  {label:<30} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  max {top:7.2f} ms{ratio}"
-
-
-def copy_db(source: Path, target: Path) -> None:
-    """A consistent copy of a live WAL database (sqlite3's online backup)."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    src.backup(dst)
-    src.close()
-    dst.close()
 
 
 def seed(app, count: int) -> uuid.UUID:

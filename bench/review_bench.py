@@ -36,7 +36,6 @@ import argparse
 import cProfile
 import hashlib
 import json
-import math
 import os
 import platform
 import pstats
@@ -71,6 +70,7 @@ from app.extensions import db  # noqa: E402
 from app.models import CentralAuditEvent, CentralVisit, ChangeLogEntry, User  # noqa: E402
 from app.models.field import utcnow  # noqa: E402
 from app.visits.forms import DISTRICTS  # noqa: E402
+from bench.common import copy_db, open_db, pct, rows  # noqa: E402
 from sync import server  # noqa: E402
 from sync.canonical import canonical_json, sha256_of  # noqa: E402
 from tests.support.casework import story_body  # noqa: E402
@@ -111,30 +111,6 @@ TABLES = (
     "central_audit_event",
 )
 AUTOINCREMENT = {"visit_revision", "review", "central_audit_event"}  # ``id`` left to SQLite
-
-
-def pct(samples: list[int], q: float) -> float:
-    """Nearest-rank percentile of nanosecond samples, in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] / 1e6
-
-
-def copy_db(source: Path, target: Path) -> None:
-    """A consistent copy of a live WAL database (sqlite3's online backup)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
-def rows(path: Path, sql: str, *args) -> list[tuple]:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
-def open_db(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
 
 
 def central_app(path: Path):

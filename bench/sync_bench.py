@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import platform
 import shutil
@@ -48,6 +47,7 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app, queries  # noqa: E402
 from app.auth import hash_passphrase  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench.common import copy_db, open_db, pct, rows  # noqa: E402
 from sync import device  # noqa: E402
 from sync.canonical import sha256_of  # noqa: E402
 from sync.client import SyncClient  # noqa: E402
@@ -80,30 +80,6 @@ INSERTS = {
 COUNT = "SELECT count(*), count(DISTINCT {0}) FROM {1}"
 UNIQUE = {"central_visit": "id", "central_resident": "id", "sync_mutation": "mutation_id"}
 UNIQUE |= {"visit_revision": "visit_id || '/' || revision", "change_log": "record_id"}
-
-
-def pct(samples: list[int], q: float) -> float:
-    """Nearest-rank percentile of nanosecond samples, in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] / 1e6
-
-
-def copy_db(source: Path, target: Path) -> None:
-    """A consistent copy of a live WAL database (sqlite3's online backup)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
-def rows(path: Path, sql: str, *args) -> list[tuple]:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
-def open_db(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
 
 
 def clone_bodies(text: str, count: int):

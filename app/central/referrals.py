@@ -186,9 +186,7 @@ def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
     for finding, kind in findings:
         service = finding.output.id
         consent = item.consents.get(service) if kind == "referral" else None
-        others = [
-            r for r in existing.get((item.resident_id, service), []) if r.visit_id != item.visit_id
-        ]
+        others = _from_other_visits(item, service, existing)
         if kind == "referral":
             if any(r.status in OPEN_REFERRAL_STATUSES for r in others):
                 continue  # one open referral per resident and service: never a second
@@ -231,9 +229,7 @@ def _add_orders(item: Ingested, rows: list[dict], existing: dict, now: datetime)
         if row is not None:
             row["reasons"] = [*row["reasons"], reason]
             continue
-        others = [
-            r for r in existing.get((item.resident_id, service), []) if r.visit_id != item.visit_id
-        ]
+        others = _from_other_visits(item, service, existing)
         if any(r.status in OPEN_REFERRAL_STATUSES for r in others):
             continue  # the open referral to this service carries them
         consent = item.consents.get(service)
@@ -258,6 +254,11 @@ def _add_orders(item: Ingested, rows: list[dict], existing: dict, now: datetime)
                 "updated_at": now,
             }
         )
+
+
+def _from_other_visits(item: Ingested, service: str, existing: dict) -> list[_Known]:
+    """The resident's referrals to ``service`` from visits other than this one."""
+    return [r for r in existing.get((item.resident_id, service), []) if r.visit_id != item.visit_id]
 
 
 def _already_done(others: list, reasons: tuple[str, ...]) -> bool:
