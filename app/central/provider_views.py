@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -139,52 +140,54 @@ def _done(referral_id: uuid.UUID, message: str):
     return redirect(url_for(".view_referral", referral_id=referral_id))
 
 
-@bp.post("/<uuid:referral_id>/accept")
-@role_required(PROVIDER)
-def accept_referral(referral_id: uuid.UUID):
+def _report(referral_id: uuid.UUID, name: str, form, report: Callable, done: str):
+    """One of the provider's reports on a referral: checked, made, or refused with why."""
     referral = _referral_or_404(referral_id)
-    form = AcceptForm()
     if not form.validate_on_submit():
-        return _page(referral, accept=form, errors=error_list(form)), 400
+        return _page(referral, errors=error_list(form), **{name: form}), 400
     try:
-        providers.accept_referral(current_user, referral_id)
+        report(form)
     except LookupError:
         abort(404)
     except providers.ReferralRefused as refused:
-        return _refused(referral_id, refused, accept=form)
-    return _done(referral_id, "Referral accepted")
+        return _refused(referral_id, refused, **{name: form})
+    return _done(referral_id, done)
+
+
+@bp.post("/<uuid:referral_id>/accept")
+@role_required(PROVIDER)
+def accept_referral(referral_id: uuid.UUID):
+    return _report(
+        referral_id,
+        "accept",
+        AcceptForm(),
+        lambda _form: providers.accept_referral(current_user, referral_id),
+        "Referral accepted",
+    )
 
 
 @bp.post("/<uuid:referral_id>/complete")
 @role_required(PROVIDER)
 def complete_referral(referral_id: uuid.UUID):
-    referral = _referral_or_404(referral_id)
-    form = CompleteForm()
-    if not form.validate_on_submit():
-        return _page(referral, complete=form, errors=error_list(form)), 400
-    try:
-        providers.complete_referral(current_user, referral_id, form.completed_on.data)
-    except LookupError:
-        abort(404)
-    except providers.ReferralRefused as refused:
-        return _refused(referral_id, refused, complete=form)
-    return _done(referral_id, "Referral marked as completed")
+    return _report(
+        referral_id,
+        "complete",
+        CompleteForm(),
+        lambda form: providers.complete_referral(current_user, referral_id, form.completed_on.data),
+        "Referral marked as completed",
+    )
 
 
 @bp.post("/<uuid:referral_id>/decline")
 @role_required(PROVIDER)
 def decline_referral(referral_id: uuid.UUID):
-    referral = _referral_or_404(referral_id)
-    form = DeclineForm()
-    if not form.validate_on_submit():
-        return _page(referral, decline=form, errors=error_list(form)), 400
-    try:
-        providers.decline_referral(current_user, referral_id, form.reason.data)
-    except LookupError:
-        abort(404)
-    except providers.ReferralRefused as refused:
-        return _refused(referral_id, refused, decline=form)
-    return _done(referral_id, "Referral declined")
+    return _report(
+        referral_id,
+        "decline",
+        DeclineForm(),
+        lambda form: providers.decline_referral(current_user, referral_id, form.reason.data),
+        "Referral declined",
+    )
 
 
 def _report_item(referral_id: uuid.UUID, order_id: uuid.UUID, report, done: str):
