@@ -163,3 +163,25 @@ def test_a_revised_visit_replaces_its_orders_once(assessor):
     assert assessor.push(revised)[0]["status"] == "revised"
     [row] = stored(assessor.app, body["visit"]["id"])
     assert (row.quantity, row.revision) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "answers", "status", "code"),
+    [
+        (16, {}, "proposed", None),  # 16 at £60 = £960: within the £1,000 ceiling
+        (17, {}, "approval", "OVER_CEILING"),  # £1,020: over it
+        (1, {"A2": "no"}, "approval", "COMPLEX_NEED"),
+        (1, {"P3": "private_tenant", "A8": "waiting"}, "held", "NO_LANDLORD_CONSENT"),
+        (1, {"P3": "private_tenant", "A8": "agreed"}, "proposed", None),
+    ],
+)
+def test_central_applies_each_boundary_of_the_rules_again(
+    assessor, quantity, answers, status, code
+):
+    body = visit_with(order(quantity=quantity), **answers)
+    [result] = assessor.push(body)
+    assert "orders_rejected" not in result["receipt"]
+    [row] = stored(assessor.app, body["visit"]["id"])
+    assert row.status == status
+    codes = {finding["code"] for finding in row.findings}
+    assert (code in codes) if code else not codes
