@@ -36,7 +36,8 @@ def test_pages_fit_the_screen_and_controls_are_at_least_44px(browser, node, axe,
         start_visit(page, axe, story["resident"], story["visit"],
                     first_contact="2026-11-02", visit_date="2026-11-09")  # fmt: skip
         task_list = page.url
-        pages = [f"{node.url}/visits", f"{node.url}/visits/start", task_list,
+        pages = [f"{node.url}/visits", f"{node.url}/residents",
+                 f"{node.url}/visits/start", task_list,
                  f"{task_list}/sections/about-the-person/consent",
                  f"{task_list}/sections/about-the-person/check-answers"]  # fmt: skip
         for url in pages:
