@@ -20,10 +20,10 @@ from sqlalchemy import select
 from app.central.accounts.audit import audit
 from app.central.order_display import WITH_PROVIDER
 from app.central.order_issue import log_order_change
-from app.central.providers import _theirs
+from app.central.providers import lock_referral_for
 from app.db import write_transaction
 from app.extensions import db
-from app.models import CentralEquipmentOrder, Referral, User
+from app.models import CentralEquipmentOrder, User
 from app.models.field import utcnow
 
 ALLOWED_FROM = {"delivered": ("issued",), "fitted": ("issued", "delivered")}
@@ -37,11 +37,7 @@ class ItemRefused(Exception):
 def _target(
     provider: User, referral_id: uuid.UUID, order_id: uuid.UUID, status: str
 ) -> CentralEquipmentOrder:
-    referral = db.session.scalar(
-        select(Referral).where(Referral.id == referral_id, *_theirs(provider)).with_for_update()
-    )
-    if referral is None:
-        raise LookupError(referral_id)
+    referral = lock_referral_for(provider, referral_id)
     order = db.session.scalar(
         select(CentralEquipmentOrder)
         .where(

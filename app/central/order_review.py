@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.central.accounts.audit import audit
-from app.central.reviews import _decision_target
+from app.central.reviews import decision_target
 from app.db import write_transaction
 from app.extensions import db
 from app.models import CentralEquipmentOrder, CentralVisit, User
@@ -62,7 +62,7 @@ def approve_order(
     """
     now = now or utcnow()
     with write_transaction():
-        visit = _decision_target(viewer, visit_id, revision_sha256)
+        visit = decision_target(viewer, visit_id, revision_sha256)
         order = db.session.scalar(
             select(CentralEquipmentOrder)
             .where(CentralEquipmentOrder.id == order_id, CentralEquipmentOrder.visit_id == visit.id)

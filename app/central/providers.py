@@ -84,7 +84,7 @@ class ReferralPage:
     pages: int
 
 
-def _theirs(provider: User) -> tuple:
+def their_referrals(provider: User) -> tuple:
     """Where-clauses for the referrals a provider may see at all."""
     return (
         Referral.kind == "referral",
@@ -102,7 +102,7 @@ def reference_of(referral: Referral) -> str:
 
 def list_open_referrals(provider: User, page: int = 1) -> ReferralPage:
     """Issued and accepted referrals to the provider's service: urgent first, then oldest."""
-    where = (*_theirs(provider), Referral.status.in_(OPEN_STATUSES))
+    where = (*their_referrals(provider), Referral.status.in_(OPEN_STATUSES))
     total = db.session.scalar(select(func.count()).select_from(Referral).where(*where)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
@@ -125,7 +125,7 @@ def list_closed_referrals(provider: User, limit: int = RECENTLY_CLOSED) -> list[
     return list(
         db.session.scalars(
             select(Referral)
-            .where(*_theirs(provider), Referral.status.in_(CLOSED_STATUSES))
+            .where(*their_referrals(provider), Referral.status.in_(CLOSED_STATUSES))
             .order_by(Referral.updated_at.desc(), Referral.id)
             .limit(limit)
         )
@@ -134,7 +134,9 @@ def list_closed_referrals(provider: User, limit: int = RECENTLY_CLOSED) -> list[
 
 def get_referral_for(provider: User, referral_id: uuid.UUID) -> Referral | None:
     """The referral if the provider may see it; otherwise None, as if it did not exist."""
-    return db.session.scalar(select(Referral).where(Referral.id == referral_id, *_theirs(provider)))
+    return db.session.scalar(
+        select(Referral).where(Referral.id == referral_id, *their_referrals(provider))
+    )
 
 
 def get_referrer(referral: Referral) -> User | None:
@@ -185,12 +187,20 @@ def list_shared_answers(referral: Referral) -> list[SharedAnswer]:
     return shared
 
 
-def _target(provider: User, referral_id: uuid.UUID, status: str) -> Referral:
+def lock_referral_for(provider: User, referral_id: uuid.UUID) -> Referral:
+    """The provider's referral, locked for a report on it; LookupError if not theirs."""
     referral = db.session.scalar(
-        select(Referral).where(Referral.id == referral_id, *_theirs(provider)).with_for_update()
+        select(Referral)
+        .where(Referral.id == referral_id, *their_referrals(provider))
+        .with_for_update()
     )
     if referral is None:
         raise LookupError(referral_id)
+    return referral
+
+
+def _target(provider: User, referral_id: uuid.UUID, status: str) -> Referral:
+    referral = lock_referral_for(provider, referral_id)
     if referral.status not in ALLOWED_FROM[status]:
         if referral.status == status:
             raise ReferralRefused(f"This referral has already been {DONE[status]}.")
@@ -289,7 +299,7 @@ def export_open_referrals(provider: User) -> list[Sequence[str]]:
     with write_transaction():
         referrals = db.session.scalars(
             select(Referral)
-            .where(*_theirs(provider), Referral.status.in_(OPEN_STATUSES))
+            .where(*their_referrals(provider), Referral.status.in_(OPEN_STATUSES))
             .order_by(
                 case((Referral.priority == "urgent", 0), else_=1),
                 Referral.issued_at,

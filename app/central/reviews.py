@@ -180,7 +180,7 @@ def _plain(value: Any) -> str:
     return "Not given" if value in (None, "") else str(value)
 
 
-def _decision_target(viewer: User, visit_id: uuid.UUID, revision_sha256: str) -> CentralVisit:
+def decision_target(viewer: User, visit_id: uuid.UUID, revision_sha256: str) -> CentralVisit:
     visit = db.session.scalar(
         select(CentralVisit)
         .where(CentralVisit.id == visit_id, _in_districts(viewer.district_names))
@@ -222,7 +222,7 @@ def approve_visit(
     """Approve the revision shown and issue its proposed referrals and equipment orders."""
     now = now or utcnow()
     with write_transaction():
-        visit = _decision_target(viewer, visit_id, revision_sha256)
+        visit = decision_target(viewer, visit_id, revision_sha256)
         visit.approved_at = now
         _record_decision(viewer, visit, "approved", now)
         issued = list(
@@ -263,7 +263,7 @@ def return_visit(
         raise ReviewRefused(f"The comment must be {COMMENT_LIMIT:,} characters or fewer.")
     now = now or utcnow()
     with write_transaction():
-        visit = _decision_target(viewer, visit_id, revision_sha256)
+        visit = decision_target(viewer, visit_id, revision_sha256)
         _record_decision(viewer, visit, "returned", now, comment)
         audit(viewer.id, "visit_returned", visit, note=f"revision {visit.revision}")
         server.log_change(
