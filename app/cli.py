@@ -18,7 +18,14 @@ def register(app: Flask) -> None:
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=8001, show_default=True, type=int)
     @click.option("--threads", default=4, show_default=True, type=int)
-    def serve(host: str, port: int, threads: int) -> None:
+    @click.option(
+        "--ingest-worker/--no-ingest-worker",
+        default=True,
+        show_default=True,
+        help="Central: work out received visits' referrals in a thread of this process "
+        "(off when a separate `work` process does it).",
+    )
+    def serve(host: str, port: int, threads: int, ingest_worker: bool) -> None:
         """Bring the database up to date, then serve this node with waitress."""
         import logging
 
@@ -35,6 +42,10 @@ def register(app: Flask) -> None:
             from sync.worker import SyncWorker
 
             app.extensions["sync_worker"] = SyncWorker(app).start()
+        elif ingest_worker and not app.config["INGEST_INLINE"]:
+            from app.central.ingest import IngestWorker
+
+            app.extensions["ingest_worker"] = IngestWorker(app).start()
         waitress_serve(app, host=host, port=port, threads=threads, ident="housing-mot")
 
     if app.config["ROLE"] == "central":

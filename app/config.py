@@ -52,6 +52,9 @@ class Config:
     FORM_DEFINITIONS_DIR = str(ROOT / "forms")
     COUNCIL_NAME = os.environ.get("HMOT_COUNCIL_NAME", "Leicestershire Housing Support")
     SYNC_INTERVAL_SECONDS = float(os.environ.get("HMOT_SYNC_INTERVAL", "30"))
+    # Central: work out pushed revisions' referrals in the push request, after its commit,
+    # instead of in the ingest worker (app.central.ingest). For single-process test apps.
+    INGEST_INLINE = False
     SYNC_BACKOFF_CAP_SECONDS = float(os.environ.get("HMOT_SYNC_BACKOFF_CAP", "300"))
     # Compressed request size; sync bodies are capped again once inflated.
     MAX_CONTENT_LENGTH = int(os.environ.get("HMOT_MAX_CONTENT_LENGTH", 8 * 1024 * 1024))

@@ -24,7 +24,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 
-from app.central import orders, referrals
+from app.central import ingest, orders, referrals
 from app.extensions import db
 from app.formengine import FormDefinition
 from app.models import (
@@ -210,7 +210,7 @@ class _Batch:
         self.mutations: list[dict] = []
         self.audits: list[dict] = []
         self.changes: list[tuple[uuid.UUID, dict]] = []
-        self.ingested: dict[uuid.UUID, referrals.Ingested] = {}
+        self.jobs: list[dict] = []
         self.order_rows: dict[uuid.UUID, list[dict]] = {}
 
     def __call__(self, raw: Mapping) -> dict:
@@ -293,25 +293,33 @@ class _Batch:
             state = _VisitState(self.device.user_id, 0, "", "", self.now, new=True)
             self.visits[visit_id] = state
         state.revision, state.sha256 = revision, mutation["sha256"]
-        state.status, state.received_at = "received", self.now
+        state.status, state.received_at = "processing", self.now
         self.residents[resident["id"]] = {**resident, "updated_at": self.now}
-        ingested = referrals.ingest(visit_id, state.user_id, definition, body)
-        ingested.revision = revision
+        # Orders are decided now, so a refusal can go back in the receipt; the answers as
+        # the rules see them are worked out only for a visit that orders something.
+        values = referrals.view_of(definition, body).values if body["orders"] else {}
         ordered = orders.ingest_orders(
             self.device.user,
             visit_id,
             revision,
             resident["id"],
             body["orders"],
-            ingested.values,
+            values,
             body["consents"],
             self.now,
         )
-        ingested.ordered = ordered.ordered
-        if ordered.policy_changed:
-            ingested.flags = [*ingested.flags, "policy_changed"]
-        self.ingested[visit_id] = ingested
         self.order_rows[visit_id] = ordered.rows
+        # Referrals and the other flags are worked out after the receipt (app.central.ingest).
+        self.jobs.append(
+            {
+                "visit_id": visit_id,
+                "revision": revision,
+                "ordered": ordered.ordered,
+                "queued_at": self.now,
+                "attempts": 0,
+                "last_error": "",
+            }
+        )
         row = self.visit_rows.setdefault(visit_id, {"id": visit_id, "_new": state.new})
         if state.new:
             row["first_received_at"] = self.now
@@ -325,12 +333,12 @@ class _Batch:
             referral_source=visit_fields["referral_source"],
             first_contact_date=visit_fields["first_contact_date"],
             visit_date=visit_fields["visit_date"],
-            flags=ingested.flags,
+            flags=["policy_changed"] if ordered.policy_changed else [],
             form_id=definition.id,
             form_version=definition.version,
             revision=revision,
             sha256=mutation["sha256"],
-            status="received",
+            status="processing",
             received_at=self.now,
             updated_at=self.now,
         )
@@ -394,9 +402,6 @@ class _Batch:
             session.execute(insert(CentralResident), new_residents)
         if old_residents:
             session.execute(update(CentralResident), old_residents)
-        proposals = referrals.plan_proposals(self.ingested.values(), self.now)
-        for visit_id, ingested in self.ingested.items():
-            self.visit_rows[visit_id]["flags"] = ingested.flags
         rows = [{k: v for k, v in r.items() if k != "_new"} for r in self.visit_rows.values()]
         new_visits = [
             r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if raw["_new"]
@@ -410,7 +415,7 @@ class _Batch:
             session.execute(update(CentralVisit), old_visits)
         if self.revisions:
             session.execute(insert(VisitRevision), self.revisions)
-        referrals.insert_proposals(proposals)
+        ingest.queue_jobs(self.jobs)
         orders.write_orders(
             self.order_rows, [row for rows in self.order_rows.values() for row in rows]
         )

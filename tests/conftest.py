@@ -36,7 +36,9 @@ def migrated_databases(tmp_path_factory) -> dict[str, Path]:
 def _app(role: str, template: Path, tmp_path: Path):
     path = tmp_path / f"{role}.db"
     shutil.copy(template, path)
-    app = create_app(role, "test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    # In process there is no ingest worker: a push works out its referrals before it returns.
+    inline = {"INGEST_INLINE": True} if role == "central" else {}
+    app = create_app(role, "test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", **inline)
     # No app context stays pushed: each request must get its own, as in production
     # (a shared one would share ``g`` between requests). Tests that use queries directly
     # open one with ``with app.app_context():``.

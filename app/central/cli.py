@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from app.central import accounts
 from app.central.account_rules import AccountDetails, password_problem
@@ -28,6 +28,26 @@ def _user(email: str):
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("work")
+    @click.option("--interval", default=1.0, show_default=True, help="Seconds between looks.")
+    def work(interval: float) -> None:
+        """Work out received visits' referrals and flags, until stopped (the Procfile's
+        ``worker``, beside a web server started with gunicorn)."""
+        import logging
+        import signal
+
+        from app.central.ingest import IngestWorker
+
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger().setLevel(logging.INFO)
+        worker = IngestWorker(current_app._get_current_object(), interval)
+        signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+        click.echo("Housing MOT central ingest worker running")
+        try:
+            worker.run()
+        except KeyboardInterrupt:
+            worker.stop()
+
     @app.cli.command("create-user")
     @click.option("--name", required=True)
     @click.option("--email", required=True)

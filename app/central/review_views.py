@@ -24,7 +24,9 @@ from app.visits.forms import REFERRAL_SOURCES, SETTINGS, label_for
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 KIND_LABELS = {"first": "First visit", "follow_up": "Final visit (follow-up)"}
-STATUS_LABELS = {"received": "Awaiting review", "approved": "Approved", "returned": "Returned"}
+STATUS_LABELS = {
+    "processing": "Referrals being worked out",
+    "received": "Awaiting review", "approved": "Approved", "returned": "Returned"}
 REFERRAL_STATUS_LABELS = {
     "proposed": "Proposed",
     "issued": "Issued",

@@ -193,6 +193,10 @@ def decision_target(viewer: User, visit_id: uuid.UUID, revision_sha256: str) -> 
             f"A newer revision of this visit (revision {visit.revision}) arrived after you "
             "opened it. Check the changes, then decide again."
         )
+    if visit.status == "processing":
+        raise ReviewRefused(
+            "This revision's referrals are still being worked out. Wait a moment, then decide."
+        )
     if visit.status != "received":
         raise ReviewRefused(f"This visit has already been {visit.status}.")
     return visit

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.central import accounts
+from app.central import accounts, ingest
 from app.db import write_transaction
 from app.extensions import csrf, db
 from app.models import Device
@@ -155,6 +155,7 @@ def push():
         outcome = server.apply_push(device, payload)
         faults.at("before_commit")
     faults.at("after_commit")
+    ingest.after_push(current_app._get_current_object())
     counts: dict[str, int] = {}
     for result in outcome.results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1

@@ -175,6 +175,27 @@ class VisitRevision(db.Model):
     clock_offset_seconds: Mapped[float | None]
 
 
+class IngestJob(db.Model):
+    """A received revision whose referrals and flags are still to be worked out.
+
+    Written in the push's transaction (a server-side outbox), taken by the ingest worker
+    after the receipt has gone back to the device, and deleted when its referrals exist.
+    """
+
+    __tablename__ = "ingest_job"
+    __table_args__ = CENTRAL
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_visit.id"), index=True)
+    revision: Mapped[int]
+    # The equipment the revision orders, in words, by provider queue (decided on push).
+    ordered: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The exception's class name only: never anything from the visit.
+    last_error: Mapped[str] = mapped_column(String(120), default="")
+
+
 class SyncMutation(db.Model):
     """The stored result of every applied mutation, kept for ever: a replay gets it back."""
 
