@@ -7,7 +7,7 @@ The device builds its bodies with ``dump``; central validates them with ``load``
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app.formengine.definition import SETTINGS, VISIT_KINDS
 from app.validation import InvalidAnswer, clean_nhs_number, clean_postcode
@@ -44,6 +44,22 @@ def _text(length: int, *, minimum: int = 0, **kw) -> fields.String:
     return fields.String(validate=validate.Length(min=minimum, max=length), **kw)
 
 
+def _normalised_postcode(value: str) -> None:
+    try:
+        if clean_postcode(value) != value:
+            raise ValidationError("Send the postcode normalised, like LE19 2DR.")
+    except InvalidAnswer as error:
+        raise ValidationError(str(error)) from None
+
+
+def _normalised_nhs_number(value: str) -> None:
+    try:
+        if clean_nhs_number(value) != value:
+            raise ValidationError("Send the NHS number as 10 digits.")
+    except InvalidAnswer as error:
+        raise ValidationError(str(error)) from None
+
+
 class ResidentSchema(Strict):
     id = fields.UUID(required=True)
     given_name = _text(100, minimum=1, required=True)
@@ -52,28 +68,10 @@ class ResidentSchema(Strict):
     address_line_1 = _text(200, minimum=1, required=True)
     address_line_2 = _text(200, load_default="")
     town = _text(100, minimum=1, required=True)
-    postcode = fields.String(required=True)
+    postcode = fields.String(required=True, validate=_normalised_postcode)
     district = fields.String(required=True, validate=validate.OneOf(DISTRICTS))
     phone = _text(30, load_default="")
-    nhs_number = fields.String(allow_none=True, load_default=None)
-
-    @validates("postcode")
-    def _postcode(self, value: str, **_) -> None:
-        try:
-            if clean_postcode(value) != value:
-                raise ValidationError("Send the postcode normalised, like LE19 2DR.")
-        except InvalidAnswer as error:
-            raise ValidationError(str(error)) from None
-
-    @validates("nhs_number")
-    def _nhs_number(self, value: str | None, **_) -> None:
-        if value is None:
-            return
-        try:
-            if clean_nhs_number(value) != value:
-                raise ValidationError("Send the NHS number as 10 digits.")
-        except InvalidAnswer as error:
-            raise ValidationError(str(error)) from None
+    nhs_number = fields.String(allow_none=True, load_default=None, validate=_normalised_nhs_number)
 
 
 class VisitFieldsSchema(Strict):

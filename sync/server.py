@@ -12,9 +12,10 @@ transaction, so cursor values commit in order on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -22,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Text, bindparam, insert, select, update
 
 from app.central import ingest, orders, referrals
 from app.extensions import db
@@ -39,14 +40,19 @@ from app.models import (
     VisitRevision,
 )
 from app.models.field import utcnow
-from sync import faults
-from sync.canonical import sha256_of
+from sync import fastload, faults
+from sync.canonical import canonical_json, sha256_of
 from sync.errors import ERRORS
+from sync.fastload import compile_loader
 from sync.schemas import MutationSchema, VisitBodySchema, validation_detail
 
 log = logging.getLogger(__name__)
 PULL_LIMIT = 200
 MUTATION, VISIT_BODY = MutationSchema(), VisitBodySchema()  # schemas are reusable
+LOAD_MUTATION, LOAD_VISIT_BODY = compile_loader(MUTATION), compile_loader(VISIT_BODY)
+# Core, not the ORM's bulk path (nothing is loaded back); the body goes in as the canonical
+# JSON text already made for its hash.
+REVISION_INSERT = insert(VisitRevision.__table__).values(body=bindparam("body_json", type_=Text()))
 
 
 def next_server_seq(count: int = 1) -> int:
@@ -105,40 +111,54 @@ def _rejected(mutation: Mapping, code: str, errors: dict | None = None) -> dict:
     return _result(mutation, "rejected", code=code, message=error.message, errors=errors or {})
 
 
+MULTI_MESSAGE = "Must be a list of this question's options."
+OPTION_MESSAGE = "Must be one of this question's options."
+NUMBER_MESSAGE = "Must be a whole number."
+DATE_MESSAGE = "Must be a date, like 2026-11-09."
+TEXT_MESSAGE = "Must be text of 5,000 characters or fewer."
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _answer_check(question) -> Callable[[Any], str | None]:
+    """A question's check on a pushed value: ``None`` if it fits, or the message."""
+    allowed = frozenset(option.value for option in question.options)
+    if question.type == "multi":
+        return lambda v: (
+            None
+            if type(v) is list and all(type(i) is str and i in allowed for i in v)
+            else MULTI_MESSAGE
+        )
+    if allowed:
+        return lambda v: None if type(v) is str and v in allowed else OPTION_MESSAGE
+    if question.type == "number":
+        return lambda v: None if type(v) is int else NUMBER_MESSAGE
+    if question.type == "date":
+        return lambda v: None if _is_date(v) else DATE_MESSAGE
+    return lambda v: None if type(v) is str and len(v) <= 5000 else TEXT_MESSAGE
+
+
 @cache
-def _options(definition_key: tuple[str, int], question_id: str) -> frozenset[str]:
+def _answer_checks(definition_key: tuple[str, int]) -> dict[str, Callable[[Any], str | None]]:
     definition = current_app.extensions["forms"].get(*definition_key)
-    return frozenset(option.value for option in definition.questions[question_id].options)
+    return {qid: _answer_check(question) for qid, question in definition.questions.items()}
 
 
 def check_answers(definition: FormDefinition, answers: Mapping[str, Any]) -> dict[str, list[str]]:
     """Answers must name questions of the form and have values of the question's type."""
+    checks = _answer_checks(definition.key)
     problems: dict[str, list[str]] = {}
     for question_id, value in answers.items():
-        question = definition.questions.get(question_id)
-        if question is None:
-            problems[str(question_id)] = ["Not a question of this form."]
-            continue
-        allowed = _options(definition.key, question_id)
-        message = None
-        if question.type == "multi":
-            if not isinstance(value, list) or not all(v in allowed for v in value):
-                message = "Must be a list of this question's options."
-        elif allowed:
-            if value not in allowed:
-                message = "Must be one of this question's options."
-        elif question.type == "number":
-            if not isinstance(value, int) or isinstance(value, bool):
-                message = "Must be a whole number."
-        elif question.type == "date":
-            try:
-                date.fromisoformat(value)
-            except (TypeError, ValueError):
-                message = "Must be a date, like 2026-11-09."
-        elif not isinstance(value, str) or len(value) > 5000:
-            message = "Must be text of 5,000 characters or fewer."
+        check = checks.get(question_id)
+        message = "Not a question of this form." if check is None else check(value)
         if message:
-            problems[question_id] = [message]
+            problems[str(question_id)] = [message]
     return problems
 
 
@@ -215,10 +235,12 @@ class _Batch:
 
     def __call__(self, raw: Mapping) -> dict:
         try:
-            mutation = MUTATION.load(raw)
+            mutation = fastload.load(MUTATION, LOAD_MUTATION, raw)
         except ValidationError as error:
             return _rejected(raw, "RECORD_REJECTED", validation_detail(error))
-        body_sha = sha256_of(mutation["body"])
+        # The canonical text is hashed, and stored as the revision's body: serialised once.
+        body_json = canonical_json(mutation["body"])
+        body_sha = hashlib.sha256(body_json).hexdigest()
         fingerprint = sha256_of(
             [
                 raw["type"],
@@ -233,7 +255,7 @@ class _Batch:
             if stored[0] != fingerprint:
                 return _rejected(raw, "KEY_REUSED")
             return {**stored[1], "status": "unchanged", "replayed": True, "seq": raw["seq"]}
-        result = self.decide(raw, mutation, body_sha)
+        result = self.decide(raw, mutation, body_sha, body_json)
         self.stored[mutation["mutation_id"]] = (fingerprint, result)
         self.mutations.append(
             {
@@ -247,9 +269,9 @@ class _Batch:
         )
         return result
 
-    def decide(self, raw: Mapping, mutation: dict, body_sha: str) -> dict:
+    def decide(self, raw: Mapping, mutation: dict, body_sha: str, body_json: bytes) -> dict:
         try:
-            body = VISIT_BODY.load(mutation["body"])
+            body = fastload.load(VISIT_BODY, LOAD_VISIT_BODY, mutation["body"])
         except ValidationError as error:
             return _rejected(raw, "RECORD_REJECTED", validation_detail(error))
         if body_sha != mutation["sha256"]:
@@ -348,7 +370,7 @@ class _Batch:
                 "visit_id": visit_id,
                 "revision": revision,
                 "sha256": mutation["sha256"],
-                "body": mutation["body"],
+                "body_json": body_json.decode(),
                 "device_id": self.device.id,
                 "mutation_id": mutation["mutation_id"],
                 "device_time": device_time,
@@ -399,7 +421,7 @@ class _Batch:
         new_residents = [r for i, r in self.residents.items() if i not in self.known_residents]
         old_residents = [r for i, r in self.residents.items() if i in self.known_residents]
         if new_residents:
-            session.execute(insert(CentralResident), new_residents)
+            session.execute(insert(CentralResident.__table__), new_residents)
         if old_residents:
             session.execute(update(CentralResident), old_residents)
         rows = [{k: v for k, v in r.items() if k != "_new"} for r in self.visit_rows.values()]
@@ -410,11 +432,11 @@ class _Batch:
             r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if not raw["_new"]
         ]
         if new_visits:
-            session.execute(insert(CentralVisit), new_visits)
+            session.execute(insert(CentralVisit.__table__), new_visits)
         if old_visits:
             session.execute(update(CentralVisit), old_visits)
         if self.revisions:
-            session.execute(insert(VisitRevision), self.revisions)
+            session.execute(REVISION_INSERT, self.revisions)
         ingest.queue_jobs(self.jobs)
         orders.write_orders(
             self.order_rows, [row for rows in self.order_rows.values() for row in rows]
@@ -423,7 +445,7 @@ class _Batch:
             last = next_server_seq(len(self.changes))
             first = last - len(self.changes) + 1
             session.execute(
-                insert(ChangeLogEntry),
+                insert(ChangeLogEntry.__table__),
                 [
                     {
                         "server_seq": first + n,
@@ -437,9 +459,9 @@ class _Batch:
                 ],
             )
         if self.mutations:
-            session.execute(insert(SyncMutation), self.mutations)
+            session.execute(insert(SyncMutation.__table__), self.mutations)
         if self.audits:
-            session.execute(insert(CentralAuditEvent), self.audits)
+            session.execute(insert(CentralAuditEvent.__table__), self.audits)
 
 
 def record_heartbeat(device: Device, heartbeat: Mapping, now: datetime) -> None:

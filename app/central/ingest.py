@@ -3,10 +3,11 @@
 A push stores each revision and an ``IngestJob`` for it in one transaction and answers the
 device at once; evaluating a hundred rules per visit and writing its referrals is not part
 of the round trip (sync-reference §2.1: referral generation "enqueued through a server-side
-outbox row"). The ingest worker takes queued jobs in order, a batch per transaction: for
-each visit still at the job's revision it makes the proposals and flags exactly as
+outbox row"). The ingest worker takes queued jobs in order, a batch at a time: it evaluates
+their revisions with no transaction open, then, in one write transaction, for each visit
+still at the job's revision makes the proposals and flags exactly as
 ``app.central.referrals`` describes, moves the visit from ``processing`` to ``received``
-(the team leader's queue) and deletes the job, all in that one transaction. A job whose
+(the team leader's queue) and deletes the jobs. A job whose
 visit has moved on to a newer revision is dropped: the newer revision's job replaces its
 proposals anyway.
 
@@ -27,6 +28,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, delete, select, update
 
 from app.central import referrals
+from app.central.referrals import Ingested
 from app.db import write_transaction
 from app.extensions import db
 from app.models import CentralVisit, IngestJob, VisitRevision
@@ -45,29 +47,28 @@ def queue_jobs(jobs: Sequence[dict]) -> None:
 
 
 def process_pending(limit: int = BATCH) -> int:
-    """Work out the referrals of up to ``limit`` queued revisions, oldest first, in one
-    transaction. Returns how many jobs were taken. If the batch fails, its jobs are tried
-    one at a time, so one bad revision never holds up the others."""
+    """Work out the referrals of up to ``limit`` queued revisions, oldest first. Returns how
+    many jobs were done. The rules are evaluated before the write transaction, so the write
+    lock is held only to make the rows; a revision that fails is counted against its job and
+    never holds up the others."""
+    jobs = _pending(limit)
+    if not jobs:
+        return 0
+    evaluated, failed = _evaluate(jobs)
+    _record_failures(failed)
     try:
         with write_transaction():
-            return len(_process(_claim(limit)))
+            return _write(evaluated)
     except Exception:
-        log.exception("ingest batch failed; trying its jobs one at a time")
+        log.exception("ingest batch failed; writing its jobs one at a time")
     done = 0
-    with write_transaction():
-        ids = [job.id for job in _claim(limit)]
-    for job_id in ids:
+    for job_id, item in evaluated.items():
         try:
             with write_transaction():
-                done += len(_process(_claim(1, job_id)))
+                done += _write({job_id: item})
         except Exception as error:
-            with write_transaction():
-                db.session.execute(
-                    update(IngestJob)
-                    .where(IngestJob.id == job_id)
-                    .values(attempts=IngestJob.attempts + 1, last_error=type(error).__name__)
-                )
             log.exception("ingest job %s failed", job_id)
+            _record_failures({job_id: type(error).__name__})
     return done
 
 
@@ -83,26 +84,19 @@ def pending_count() -> int:
     return db.session.query(IngestJob).filter(IngestJob.attempts < MAX_ATTEMPTS).count()
 
 
-def _claim(limit: int, job_id: int | None = None) -> list[IngestJob]:
-    query = (
+def _pending(limit: int) -> list[IngestJob]:
+    jobs = db.session.scalars(
         select(IngestJob)
         .where(IngestJob.attempts < MAX_ATTEMPTS)
         .order_by(IngestJob.attempts, IngestJob.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    if job_id is not None:
-        query = query.where(IngestJob.id == job_id)
-    return list(db.session.scalars(query))
+    return list(jobs)
 
 
-def _process(jobs: list[IngestJob]) -> list[IngestJob]:
-    """Referrals and flags for the jobs' visits, in the caller's transaction; the jobs are
-    deleted with them."""
-    if not jobs:
-        return jobs
-    now = utcnow()
-    visit_ids = {job.visit_id for job in jobs}
+def _evaluate(jobs: list[IngestJob]) -> tuple[dict[int, Ingested | None], dict[int, str]]:
+    """Each job's revision evaluated (``None`` for one its visit has moved on from), and the
+    jobs whose evaluation failed, with the error's class name."""
     current = db.session.execute(
         select(CentralVisit, VisitRevision.body)
         .join(
@@ -112,28 +106,73 @@ def _process(jobs: list[IngestJob]) -> list[IngestJob]:
                 VisitRevision.revision == CentralVisit.revision,
             ),
         )
-        .where(CentralVisit.id.in_(visit_ids))
+        .where(CentralVisit.id.in_({job.visit_id for job in jobs}))
     )
     visits = {visit.id: (visit, body) for visit, body in current}
+    db.session.rollback()  # the read is over: evaluating holds no transaction open
     forms = current_app.extensions["forms"]
-    items: dict = {}
+    evaluated: dict[int, Ingested | None] = {}
+    failed: dict[int, str] = {}
     for job in jobs:
         visit, body = visits[job.visit_id]
         if visit.revision != job.revision or visit.status != "processing":
-            continue  # superseded by a newer revision, whose own job makes its referrals
-        definition = forms.get(visit.form_id, visit.form_version)
-        ingested = referrals.ingest(visit.id, visit.user_id, definition, body)
-        ingested.revision, ingested.ordered = job.revision, dict(job.ordered)
+            evaluated[job.id] = None  # superseded: the newer revision's job makes referrals
+            continue
+        try:
+            definition = forms.get(visit.form_id, visit.form_version)
+            item = referrals.ingest(visit.id, visit.user_id, definition, body)
+        except Exception as error:
+            log.exception("ingest job %s: the revision could not be evaluated", job.id)
+            failed[job.id] = type(error).__name__
+            continue
+        item.revision, item.ordered = job.revision, dict(job.ordered)
         if "policy_changed" in visit.flags:  # decided on push, with the orders
-            ingested.flags = [*ingested.flags, "policy_changed"]
-        items[visit.id] = (visit, ingested)
-    proposals = referrals.plan_proposals([ingested for _, ingested in items.values()], now)
-    for visit, ingested in items.values():
-        visit.flags, visit.status = ingested.flags, "received"
+            item.flags = [*item.flags, "policy_changed"]
+        evaluated[job.id] = item
+    return evaluated, failed
+
+
+def _write(evaluated: dict[int, Ingested | None]) -> int:
+    """In the caller's write transaction: the proposals and flags of the jobs still queued
+    whose visit is still at their revision, and the jobs deleted. Returns jobs done."""
+    claimed = set(
+        db.session.scalars(
+            select(IngestJob.id)
+            .where(IngestJob.id.in_(evaluated))
+            .with_for_update(skip_locked=True)
+        )
+    )
+    items = [item for job_id, item in evaluated.items() if job_id in claimed and item]
+    visits = {
+        visit.id: visit
+        for visit in db.session.scalars(
+            select(CentralVisit).where(CentralVisit.id.in_({item.visit_id for item in items}))
+        )
+    }
+    items = [
+        item
+        for item in items
+        if visits[item.visit_id].revision == item.revision
+        and visits[item.visit_id].status == "processing"
+    ]
+    proposals = referrals.plan_proposals(items, utcnow())
+    for item in items:
+        visits[item.visit_id].flags, visits[item.visit_id].status = item.flags, "received"
     db.session.flush()
     referrals.insert_proposals(proposals)
-    db.session.execute(delete(IngestJob).where(IngestJob.id.in_([job.id for job in jobs])))
-    return jobs
+    if claimed:
+        db.session.execute(delete(IngestJob).where(IngestJob.id.in_(claimed)))
+    return len(claimed)
+
+
+def _record_failures(failed: dict[int, str]) -> None:
+    for job_id, error in failed.items():
+        with write_transaction():
+            db.session.execute(
+                update(IngestJob)
+                .where(IngestJob.id == job_id)
+                .values(attempts=IngestJob.attempts + 1, last_error=error)
+            )
 
 
 class IngestWorker:
@@ -175,4 +214,3 @@ def after_push(app: Flask) -> None:
         process_all_pending()
     elif (worker := app.extensions.get("ingest_worker")) is not None:
         worker.wake()
-

@@ -26,7 +26,10 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 KIND_LABELS = {"first": "First visit", "follow_up": "Final visit (follow-up)"}
 STATUS_LABELS = {
     "processing": "Referrals being worked out",
-    "received": "Awaiting review", "approved": "Approved", "returned": "Returned"}
+    "received": "Awaiting review",
+    "approved": "Approved",
+    "returned": "Returned",
+}
 REFERRAL_STATUS_LABELS = {
     "proposed": "Proposed",
     "issued": "Issued",

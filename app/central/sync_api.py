@@ -22,8 +22,9 @@ from app.db import write_transaction
 from app.extensions import csrf, db
 from app.models import Device
 from app.models.field import utcnow
-from sync import faults, server
+from sync import fastload, faults, server
 from sync.errors import SyncError
+from sync.fastload import compile_loader
 from sync.schemas import (
     PROTOCOL,
     EnrolRequestSchema,
@@ -90,13 +91,17 @@ def _json_body() -> Any:
         raise SyncError("MALFORMED_BODY") from None
 
 
-def _load(schema, body: Any) -> dict:
+PUSH_REQUEST = PushRequestSchema()
+LOAD_PUSH_REQUEST = compile_loader(PUSH_REQUEST)
+
+
+def _load(schema, body: Any, loader=None) -> dict:
     if not isinstance(body, dict):
         raise SyncError("MALFORMED_BODY")
     if body.get("protocol") != PROTOCOL:
         raise SyncError("UNSUPPORTED_PROTOCOL", detail={"supported": [PROTOCOL]})
     try:
-        return schema.load(body)
+        return fastload.load(schema, loader, body) if loader else schema.load(body)
     except ValidationError as error:
         raise SyncError("VALIDATION_FAILED", detail=validation_detail(error)) from None
 
@@ -143,7 +148,7 @@ def enrol():
 def push():
     body = _json_body()
     device = _device()
-    payload = _load(PushRequestSchema(), body)
+    payload = _load(PUSH_REQUEST, body, LOAD_PUSH_REQUEST)
     if payload["device_id"] != device.id:
         raise SyncError("NOT_PERMITTED", detail={"device_id": ["Not this token's device."]})
     with write_transaction():

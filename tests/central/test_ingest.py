@@ -81,9 +81,7 @@ def test_the_worker_makes_the_same_referrals_as_inline_ingest(central_app, tmp_p
     assert made(body) and made(later) == made(body)
 
 
-def test_a_visit_is_not_in_the_queue_nor_decidable_until_its_referrals_exist(
-    work, central_client
-):
+def test_a_visit_is_not_in_the_queue_nor_decidable_until_its_referrals_exist(work, central_client):
     body = story_body()
     work.push(body)
     central_client.sign_in(work.leader.email, PASSWORD)
