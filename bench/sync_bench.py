@@ -69,9 +69,12 @@ COLUMNS = {
     " revision clock_offset_seconds",
     "sync_mutation": "mutation_id device_id device_seq fingerprint result created_at",
     "change_log": "server_seq user_id record_id payload at kind",
+    "central_audit_event": "at actor_id device_id record_id action record_type note",
+    "ingest_job": "visit_id queued_at revision ordered attempts last_error",
 }
 FIXED = {"revision": "1", "status": "'received'", "clock_offset_seconds": "0.5"}
-FIXED["kind"] = "'visit.received'"
+FIXED |= {"kind": "'visit.received'", "action": "'visit_created'", "record_type": "'visit'"}
+FIXED |= {"note": "'revision 1'", "ordered": "'{}'", "attempts": "0", "last_error": "''"}
 INSERTS = {
     table: f"INSERT INTO {table} ({', '.join(names.split())}) VALUES "  # noqa: S608 - constants
     f"({', '.join(FIXED.get(name, '?') for name in names.split())})"
@@ -146,6 +149,8 @@ def central_rows(bodies, owners: list[tuple[str, str]], first_seq: int) -> dict[
         result = json.dumps(result)
         out["sync_mutation"].append((mutation.hex, dev, i + 1, fingerprint, result, NOW))
         out["change_log"].append((first_seq + i, user, v["id"], json.dumps(receipt), NOW))
+        out["central_audit_event"].append((NOW, user, dev, v["id"]))
+        out["ingest_job"].append((vid, NOW))
     return out
 
 
@@ -153,7 +158,8 @@ def insert(conn: sqlite3.Connection, tables: dict[str, list[tuple]], every: int)
     for start in range(0, len(tables["change_log"]), every):
         conn.execute("BEGIN IMMEDIATE")
         for table, sql in INSERTS.items():
-            conn.executemany(sql, tables[table][start : start + every])
+            if table in tables:
+                conn.executemany(sql, tables[table][start : start + every])
         conn.execute("COMMIT")
 
 
@@ -167,12 +173,14 @@ def raw_ceiling(template: Path, directory: Path, field_db: Path, runs: int = 3) 
     for run in range(runs):
         copy_db(template, path := directory / f"ceiling-{run}.db")
         with closing(open_db(path)) as conn:
+            count = "SELECT count(*) FROM {}"
+            before = {t: conn.execute(count.format(t)).fetchone()[0] for t in INSERTS}
             start = time.perf_counter_ns()
             insert(conn, tables, COMMIT_EVERY)
             rates.append(len(bodies) / ((time.perf_counter_ns() - start) / 1e9))
             for table in INSERTS:
-                (n,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
-                assert n == len(bodies), (table, n)
+                (n,) = conn.execute(count.format(table)).fetchone()
+                assert n - before[table] == len(bodies), (table, n)
     return statistics.median(rates)
 
 
@@ -205,16 +213,17 @@ class TimedClient(SyncClient):
             self.pushes += 1
 
 
-def start_central(directory: Path) -> tuple[CentralNode, str]:
-    """A fresh central process with the HSC's account, and an enrolment code for it."""
-    central = CentralNode(directory)
+def start_central(directory: Path, worker: bool = True) -> tuple[CentralNode, str]:
+    """A fresh central process with the HSC's account, and an enrolment code for it; its
+    ingest worker is a process of its own, as the Procfile runs it."""
+    central = CentralNode(directory, separate_worker=True)
     code = central.create_hsc("Bench HSC", EMAIL)
-    return central.start(), code
+    return central.start(worker=worker), code
 
 
-def start_pair(directory: Path, template: Path) -> tuple[CentralNode, FieldNode]:
+def start_pair(directory: Path, template: Path, worker: bool) -> tuple[CentralNode, FieldNode]:
     """A fresh central, and a copy of the field database enrolled to it."""
-    central, code = start_central(directory / "central")
+    central, code = start_central(directory / "central", worker)
     field = FieldNode(directory / "field")
     try:
         copy_db(template, field.db_path)
@@ -266,6 +275,22 @@ def check_push(central_db: Path, field_db: Path, total: int, pushed: int) -> Non
     assert rows(field_db, query) == [(pushed,)]
 
 
+def wait_for_referrals(central_db: Path, visits: int, cap: float) -> float | None:
+    """Seconds until the ingest worker has made every received visit's referrals (no job
+    left, no visit still ``processing``), or ``None`` at the cap. Then each visit has some."""
+    start = time.perf_counter()
+    query = "SELECT (SELECT count(*) FROM ingest_job) + (SELECT count(*) FROM central_visit"
+    query += " WHERE status = 'processing')"
+    while rows(central_db, query) != [(0,)]:
+        if time.perf_counter() - start > cap:
+            return None
+        time.sleep(0.05)
+    took = time.perf_counter() - start
+    made = "SELECT count(DISTINCT visit_id) FROM referral WHERE kind = 'referral'"
+    assert rows(central_db, made) == [(visits,)], rows(central_db, made)
+    return took
+
+
 def seed_central(path: Path, body: str, users: list[tuple[str, str]], count: int) -> int:
     """Bulk-insert ``count`` visits, taking turns over ``users``; returns the latest cursor."""
     with closing(open_db(path, synchronous="OFF")) as conn:
@@ -275,7 +300,9 @@ def seed_central(path: Path, body: str, users: list[tuple[str, str]], count: int
                 (b, json.dumps(b), sha256_of(b), uuid.uuid4())
                 for _, _, b in clone_bodies(body, min(10_000, count - done))
             ]
-            insert(conn, central_rows(chunk, users, seq + 1), 10_000)
+            tables = central_rows(chunk, users, seq + 1)
+            del tables["ingest_job"]  # these visits' referrals are long since made
+            insert(conn, tables, 10_000)
             seq += len(chunk)
         conn.execute("UPDATE sync_counter SET value = ? WHERE id = 1", (seq,))
     return seq
@@ -355,6 +382,9 @@ def print_push(batch: int, timed: dict, total: int, ceiling: float) -> None:
     alone = f"alone {1e3 / http_ms:,.0f} visits/s"
     print(f"    per visit: HTTP round trip {http_ms:.2f} ms ({alone}), device outside it ", end="")
     print(f"{1e3 / rate - http_ms:.2f} ms")
+    drain = timed["drain"]
+    print("    referrals: ingest worker ", end="")
+    print(f"done {drain:.1f} s after the last receipt" if drain is not None else "not done")
 
 
 def main() -> None:
@@ -362,6 +392,12 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=10_000)
     parser.add_argument("--pull-sizes", type=int, nargs=2, default=[1_000, 100_000])
     parser.add_argument("--cap", type=float, default=40, help="seconds per batch size")
+    parser.add_argument(
+        "--worker",
+        choices=("during", "after"),
+        default="during",
+        help="run central's ingest worker during the push (as deployed) or start it after",
+    )
     args = parser.parse_args()
     began, directory = time.perf_counter(), Path(tempfile.mkdtemp(prefix="hmot-sync-bench-"))
     os.environ["HMOT_INSTANCE_DIR"] = str(directory / "instance")
@@ -379,7 +415,8 @@ def main() -> None:
         print(f"\n2. Push {args.visits:,} visits to a fresh central (waitress) per batch size")
         pushed, ceiling = {}, 0.0
         for batch in BATCHES:
-            central, field = start_pair(directory / f"push-{batch}", template)
+            during = args.worker == "during"
+            central, field = start_pair(directory / f"push-{batch}", template, during)
             try:
                 if not ceiling:
                     copy_db(central.db_path, directory / "ceiling-template.db")
@@ -387,6 +424,9 @@ def main() -> None:
                     print(f"  raw sqlite3 ceiling (median of 3) {ceiling:13,.0f} visits/s")
                 stop = ONE_BY_ONE if batch == 1 else None
                 pushed[batch] = timed = time_push(field.db_path, batch, stop, args.cap)
+                if not during:
+                    central.start_worker()
+                timed["drain"] = wait_for_referrals(central.db_path, timed["visits"], 600)
                 check_push(central.db_path, field.db_path, args.visits, timed["visits"])
             finally:
                 central.stop()

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Sequence
 
 from flask import Flask, current_app
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 
 from app.central import referrals
 from app.central.referrals import Ingested
@@ -84,9 +84,10 @@ def pending_count() -> int:
     return db.session.query(IngestJob).filter(IngestJob.attempts < MAX_ATTEMPTS).count()
 
 
-def _pending(limit: int) -> list[IngestJob]:
-    jobs = db.session.scalars(
-        select(IngestJob)
+def _pending(limit: int) -> list:
+    """The next jobs, as plain rows (they outlive the read transaction)."""
+    jobs = db.session.execute(
+        select(IngestJob.id, IngestJob.visit_id, IngestJob.revision, IngestJob.ordered)
         .where(IngestJob.attempts < MAX_ATTEMPTS)
         .order_by(IngestJob.attempts, IngestJob.id)
         .limit(limit)
@@ -94,42 +95,56 @@ def _pending(limit: int) -> list[IngestJob]:
     return list(jobs)
 
 
-def _evaluate(jobs: list[IngestJob]) -> tuple[dict[int, Ingested | None], dict[int, str]]:
+def _evaluate(jobs: list) -> tuple[dict[int, Ingested | None], dict[int, str]]:
     """Each job's revision evaluated (``None`` for one its visit has moved on from), and the
     jobs whose evaluation failed, with the error's class name."""
+    visit = CentralVisit
     current = db.session.execute(
-        select(CentralVisit, VisitRevision.body)
+        select(
+            visit.id,
+            visit.user_id,
+            visit.revision,
+            visit.status,
+            visit.form_id,
+            visit.form_version,
+            visit.flags,
+            VisitRevision.body,
+        )
         .join(
             VisitRevision,
-            and_(
-                VisitRevision.visit_id == CentralVisit.id,
-                VisitRevision.revision == CentralVisit.revision,
-            ),
+            and_(VisitRevision.visit_id == visit.id, VisitRevision.revision == visit.revision),
         )
-        .where(CentralVisit.id.in_({job.visit_id for job in jobs}))
+        .where(visit.id.in_({job.visit_id for job in jobs}))
     )
-    visits = {visit.id: (visit, body) for visit, body in current}
+    visits = {row.id: row for row in current}
     db.session.rollback()  # the read is over: evaluating holds no transaction open
     forms = current_app.extensions["forms"]
     evaluated: dict[int, Ingested | None] = {}
     failed: dict[int, str] = {}
     for job in jobs:
-        visit, body = visits[job.visit_id]
-        if visit.revision != job.revision or visit.status != "processing":
+        row = visits[job.visit_id]
+        if row.revision != job.revision or row.status != "processing":
             evaluated[job.id] = None  # superseded: the newer revision's job makes referrals
             continue
         try:
-            definition = forms.get(visit.form_id, visit.form_version)
-            item = referrals.ingest(visit.id, visit.user_id, definition, body)
+            definition = forms.get(row.form_id, row.form_version)
+            item = referrals.ingest(row.id, row.user_id, definition, row.body)
         except Exception as error:
             log.exception("ingest job %s: the revision could not be evaluated", job.id)
             failed[job.id] = type(error).__name__
             continue
         item.revision, item.ordered = job.revision, dict(job.ordered)
-        if "policy_changed" in visit.flags:  # decided on push, with the orders
+        if "policy_changed" in row.flags:  # decided on push, with the orders
             item.flags = [*item.flags, "policy_changed"]
         evaluated[job.id] = item
     return evaluated, failed
+
+
+VISIT_RECEIVED = (
+    update(CentralVisit.__table__)
+    .where(CentralVisit.__table__.c.id == bindparam("visit_id"))
+    .values(flags=bindparam("visit_flags"), status="received")
+)
 
 
 def _write(evaluated: dict[int, Ingested | None]) -> int:
@@ -143,22 +158,22 @@ def _write(evaluated: dict[int, Ingested | None]) -> int:
         )
     )
     items = [item for job_id, item in evaluated.items() if job_id in claimed and item]
-    visits = {
-        visit.id: visit
-        for visit in db.session.scalars(
-            select(CentralVisit).where(CentralVisit.id.in_({item.visit_id for item in items}))
+    current = {
+        (visit_id, revision)
+        for visit_id, revision in db.session.execute(
+            select(CentralVisit.id, CentralVisit.revision).where(
+                CentralVisit.id.in_({item.visit_id for item in items}),
+                CentralVisit.status == "processing",
+            )
         )
     }
-    items = [
-        item
-        for item in items
-        if visits[item.visit_id].revision == item.revision
-        and visits[item.visit_id].status == "processing"
-    ]
+    items = [item for item in items if (item.visit_id, item.revision) in current]
     proposals = referrals.plan_proposals(items, utcnow())
-    for item in items:
-        visits[item.visit_id].flags, visits[item.visit_id].status = item.flags, "received"
-    db.session.flush()
+    if items:
+        db.session.execute(
+            VISIT_RECEIVED,
+            [{"visit_id": item.visit_id, "visit_flags": item.flags} for item in items],
+        )
     referrals.insert_proposals(proposals)
     if claimed:
         db.session.execute(delete(IngestJob).where(IngestJob.id.in_(claimed)))

@@ -233,6 +233,8 @@ class OutboxEntry(db.Model):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_state_seq", "state", "seq"),
+        # The heartbeat's oldest unsynced visit, without reading the bodies.
+        Index("ix_outbox_state_created", "state", "created_at"),
         Index("ix_outbox_visit", "visit_id"),
         {"info": {"role": "field"}, "sqlite_autoincrement": True},
     )

@@ -31,6 +31,7 @@ class Node:
     """A node process of either role, with its own folder, database and port."""
 
     role = "field"
+    serve_args: tuple[str, ...] = ()
 
     def __init__(self, directory: Path, **env: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,16 @@ class Node:
             self.kill()
         self._log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", self.role, "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "app",
+                self.role,
+                "serve",
+                "--port",
+                str(self.port),
+                *list(self.serve_args),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
@@ -134,7 +144,51 @@ class FieldNode(Node):
 
 
 class CentralNode(Node):
+    """Central, working out referrals in a thread of its web process, or, with
+    ``separate_worker``, in a ``central work`` process beside it (as the Procfile runs it)."""
+
     role = "central"
+
+    def __init__(self, directory: Path, *, separate_worker: bool = False, **env: str) -> None:
+        super().__init__(directory, **env)
+        self.separate_worker = separate_worker
+        self.serve_args = ("--no-ingest-worker",) if separate_worker else ()
+        self.worker: subprocess.Popen | None = None
+
+    def start(self, *, worker: bool = True) -> CentralNode:
+        """Start central; with a separate worker, start that too unless ``worker`` is off."""
+        super().start()
+        if self.separate_worker and worker:
+            self.start_worker()
+        return self
+
+    def start_worker(self) -> subprocess.Popen:
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "app", self.role, "work", "--interval", "0.2"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        return self.worker
+
+    def kill_worker(self) -> None:
+        if self.worker and self.worker.poll() is None:
+            os.kill(self.worker.pid, signal.SIGKILL)
+            self.worker.wait(timeout=10)
+
+    def kill(self) -> None:
+        self.kill_worker()
+        super().kill()
+
+    def stop(self) -> None:
+        if self.worker and self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill_worker()
+        super().stop()
 
     def create_hsc(self, name: str, email: str, district: str = "blaby") -> str:
         """An HSC account, and a one-time enrolment code for it."""
