@@ -48,6 +48,14 @@ def register(app: Flask) -> None:
         except KeyboardInterrupt:
             worker.stop()
 
+    @app.cli.command("retry-ingest")
+    def retry_ingest() -> None:
+        """Try again the visits whose referrals could not be worked out."""
+        from app.central.ingest import retry_stuck
+
+        count = retry_stuck()
+        click.echo(f"{count} ingest job{'' if count == 1 else 's'} queued again")
+
     @app.cli.command("create-user")
     @click.option("--name", required=True)
     @click.option("--email", required=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.central import accounts
+from app.central import accounts, ingest
 from app.central.forms import ConfirmForm
 from app.central.roles import ADMIN, TEAM_LEADER, role_required
 from app.models import Device
@@ -87,8 +87,15 @@ def device_row(device: Device, now: datetime) -> DeviceRow:
 def list_devices():
     now = utcnow()
     rows = [device_row(device, now) for device in accounts.list_devices_for(current_user, now)]
+    health = ingest.queue_health() if current_user.role == ADMIN else None
     return render_template(
-        "central/devices.html", rows=rows, stale_count=sum(row.stale for row in rows)
+        "central/devices.html",
+        rows=rows,
+        stale_count=sum(row.stale for row in rows),
+        ingest=health,
+        waiting_for=describe_duration((now - health.oldest).total_seconds())
+        if health and health.oldest
+        else "",
     )
 
 

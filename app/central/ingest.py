@@ -23,9 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, current_app
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 
 from app.central import referrals
 from app.central.referrals import Ingested
@@ -82,6 +84,39 @@ def process_all_pending() -> int:
 
 def pending_count() -> int:
     return db.session.query(IngestJob).filter(IngestJob.attempts < MAX_ATTEMPTS).count()
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """What an admin needs to know of the queue: how much is waiting, since when, and which
+    jobs have stopped being tried (ids and error names only: nothing from the visits)."""
+
+    waiting: int
+    oldest: datetime | None
+    stuck: list[tuple[int, str]]
+
+
+def queue_health() -> QueueHealth:
+    waiting, oldest = db.session.execute(
+        select(func.count(), func.min(IngestJob.queued_at)).where(IngestJob.attempts < MAX_ATTEMPTS)
+    ).one()
+    stuck = db.session.execute(
+        select(IngestJob.id, IngestJob.last_error)
+        .where(IngestJob.attempts >= MAX_ATTEMPTS)
+        .order_by(IngestJob.id)
+    )
+    return QueueHealth(waiting, oldest, [(job_id, error) for job_id, error in stuck])
+
+
+def retry_stuck() -> int:
+    """Put the jobs that stopped being tried back in the queue (once the cause is fixed)."""
+    with write_transaction():
+        result = db.session.execute(
+            update(IngestJob)
+            .where(IngestJob.attempts >= MAX_ATTEMPTS)
+            .values(attempts=0, last_error="")
+        )
+    return result.rowcount
 
 
 def _pending(limit: int) -> list:

@@ -177,3 +177,46 @@ def test_a_replayed_push_queues_nothing_more(work):
     work.push(body)
     assert work.replay()[0]["status"] == "unchanged"
     assert len(jobs(work.app)) == 1
+
+
+def test_the_admin_sees_what_is_waiting_and_what_is_stuck_and_can_try_it_again(
+    work, central_client, monkeypatch
+):
+    from tests.support.accounts import make_user
+
+    with work.app.app_context():
+        admin = make_user("admin")
+        email = admin.email
+    central_client.sign_in(email, PASSWORD)
+    first, second = story_body(), story_body()
+    work.push(first, second)
+    page = central_client.text("/devices")
+    assert "2 visits have reached the office" in page
+    assert "could not be worked out" not in page
+
+    def failing(*args):
+        raise ValueError("a rule that cannot be evaluated")
+
+    monkeypatch.setattr(referrals, "ingest", failing)
+    with work.app.app_context():
+        for _ in range(ingest.MAX_ATTEMPTS):
+            ingest.process_pending()
+    page = central_client.text("/devices")
+    assert "Every visit that has reached the office has its referrals." in page
+    assert "The referrals of 2 visits could not be worked out" in page
+    assert "ValueError" in page
+    assert first["resident"]["family_name"] not in page  # ids and error names only
+
+    monkeypatch.undo()
+    result = work.app.test_cli_runner().invoke(args=["retry-ingest"])
+    assert result.exit_code == 0 and "2 ingest jobs queued again" in result.output
+    with work.app.app_context():
+        assert ingest.process_all_pending() == 2
+    assert status_and_referrals(work.app, first)[0] == "received"
+    assert "could not be worked out" not in central_client.text("/devices")
+
+
+def test_a_team_leader_does_not_see_the_ingest_queue(work, central_client):
+    work.push(story_body())
+    central_client.sign_in(work.leader.email, PASSWORD)
+    assert "reached the office and" not in central_client.text("/devices")
