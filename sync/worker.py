@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 
 from flask import Flask
 
+from app.background import BackgroundThread
 from sync.device import sync_once
 
 log = logging.getLogger(__name__)
@@ -25,26 +25,14 @@ def full_jitter(failures: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_
     return random.uniform(0, min(cap, base * 2**failures))  # noqa: S311 - not for security
 
 
-class SyncWorker:
+class SyncWorker(BackgroundThread):
+    name = "sync-worker"
+
     def __init__(self, app: Flask) -> None:
-        self.app = app
+        super().__init__(app)
         self.interval = float(app.config.get("SYNC_INTERVAL_SECONDS", 30))
         self.cap = float(app.config.get("SYNC_BACKOFF_CAP_SECONDS", BACKOFF_CAP))
-        self.wakeup = threading.Event()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="sync-worker", daemon=True)
         self.failures = 0
-
-    def start(self) -> SyncWorker:
-        self.thread.start()
-        return self
-
-    def wake(self) -> None:
-        self.wakeup.set()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wakeup.set()
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -62,8 +50,7 @@ class SyncWorker:
                 self.failures += 1
                 delay = full_jitter(self.failures, cap=self.cap)
                 log.exception("sync worker: unexpected error")
-            self.wakeup.wait(delay)
-            self.wakeup.clear()
+            self.wait(delay)
 
 
 def wake(app: Flask) -> None:

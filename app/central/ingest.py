@@ -21,7 +21,6 @@ the same job; on SQLite the write lock taken at ``BEGIN IMMEDIATE`` does the sam
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, delete, func, select, update
 
+from app.background import BackgroundThread
 from app.central import referrals
 from app.central.referrals import Ingested
 from app.db import write_transaction
@@ -225,25 +225,15 @@ def _record_failures(failed: dict[int, str]) -> None:
             )
 
 
-class IngestWorker:
+class IngestWorker(BackgroundThread):
     """One thread working the queue: woken by each push, and every ``interval`` anyway (a
     push from another process cannot wake it)."""
 
+    name = "ingest-worker"
+
     def __init__(self, app: Flask, interval: float = 1.0) -> None:
-        self.app, self.interval = app, interval
-        self.wakeup, self.stopping = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self.run, name="ingest-worker", daemon=True)
-
-    def start(self) -> IngestWorker:
-        self.thread.start()
-        return self
-
-    def wake(self) -> None:
-        self.wakeup.set()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wakeup.set()
+        super().__init__(app)
+        self.interval = interval
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -254,13 +244,15 @@ class IngestWorker:
             except Exception:
                 log.exception("ingest worker: unexpected error")
             if done < BATCH:  # caught up (or failing): wait to be woken
-                self.wakeup.wait(self.interval)
-                self.wakeup.clear()
+                self.wait(self.interval)
 
 
 def after_push(app: Flask) -> None:
     """A push committed: work its revisions out now (inline) or wake this process's worker."""
     if app.config.get("INGEST_INLINE"):
-        process_all_pending()
+        try:
+            process_all_pending()
+        except Exception:  # the push is committed: its receipts must still go back
+            log.exception("inline ingest failed; the jobs stay queued")
     elif (worker := app.extensions.get("ingest_worker")) is not None:
         worker.wake()

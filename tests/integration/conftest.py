@@ -92,8 +92,8 @@ class Pair:
         assert set(self.outbox().values()) <= {"acknowledged"}, self.outbox()
 
 
-def make_pair(tmp_path: Path, **central_env: str) -> Pair:
-    central = CentralNode(tmp_path / "central", **central_env)
+def make_pair(tmp_path: Path, *, separate_worker: bool = False, **central_env: str) -> Pair:
+    central = CentralNode(tmp_path / "central", separate_worker=separate_worker, **central_env)
     code = central.create_hsc("Sam Patel", EMAIL)
     central.start()
     proxy = FaultProxy(central.port)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import time
 
-from tests.integration.conftest import EMAIL, PASSPHRASE, Pair, rows
-from tests.support.nodes import CentralNode, FieldNode
-from tests.support.proxy import FaultProxy
+from tests.integration.conftest import make_pair, rows
+from tests.support.nodes import CentralNode
 
 STATUS = "SELECT status, count(*) FROM central_visit GROUP BY status"
 REFERRED = "SELECT count(DISTINCT visit_id) FROM referral WHERE kind = 'referral'"
@@ -22,15 +21,9 @@ def wait_until_processed(central: CentralNode, timeout: float = 30) -> None:
 
 
 def test_a_separate_worker_makes_the_referrals_and_a_killed_one_loses_nothing(tmp_path):
-    central = CentralNode(tmp_path / "central", separate_worker=True)
-    code = central.create_hsc("Sam Patel", EMAIL)
-    central.start()
-    proxy = FaultProxy(central.port)
+    pair = make_pair(tmp_path, separate_worker=True)
+    central = pair.central
     try:
-        field = FieldNode(tmp_path / "field")
-        field.enrol(proxy.url, code, PASSPHRASE)
-        pair = Pair(central, proxy, field, tmp_path)
-
         pair.complete_visits(2)
         assert pair.sync().returncode == 0
         wait_until_processed(central)
@@ -51,5 +44,5 @@ def test_a_separate_worker_makes_the_referrals_and_a_killed_one_loses_nothing(tm
         assert rows(central.db_path, REFERRED) == [(5,)]
         pair.assert_converged()
     finally:
-        proxy.close()
+        pair.proxy.close()
         central.stop()

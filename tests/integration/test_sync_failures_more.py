@@ -28,7 +28,7 @@ from flask import Flask
 from app import queries
 from app.db import write_transaction
 from app.extensions import db
-from app.models import CentralVisit, DeviceState
+from app.models import CentralVisit
 from sync import device as device_sync
 from sync import server, worker
 from sync.canonical import sha256_of
@@ -36,6 +36,7 @@ from sync.client import Refused, SyncClient, TryLater
 from sync.device import SyncReport
 from tests.browser.journey import CASE_STORIES
 from tests.integration.conftest import EMAIL, rows
+from tests.support.factories import enrol_offline
 from tests.support.fleet import assert_central_consistent, hex_id, in_app
 
 PASSWORD = "a long password 1"
@@ -182,16 +183,7 @@ def test_a7_retry_after_reaches_the_sync_report_the_worker_reads(app, status, co
 
     with app.app_context():
         profile = queries.create_profile("Sam Patel", EMAIL, "x")
-        with write_transaction():
-            db.session.add(
-                DeviceState(
-                    id=1,
-                    central_url="http://central.invalid",
-                    device_id=uuid.uuid4(),
-                    token="token",
-                    profile_id=profile.id,
-                )
-            )
+        enrol_offline(profile.id)
         report = device_sync.sync_once(lambda state: SyncClient(state.central_url, session=session))
         assert report.ran and report.retry_after == float(retry_after)
         assert report.error.startswith(str(status)), report.error

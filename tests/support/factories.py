@@ -57,3 +57,24 @@ def make_visit(hsc: HscProfile, *, resident: dict | None = None, **over: Any) ->
     return queries.start_visit(
         hsc, resident_fields(**(resident or {})), visit_fields(**over), form.key
     )
+
+
+def enrol_offline(profile_id, central_url: str = "http://central.invalid") -> None:
+    """Mark this field database enrolled to a central that is never reached (tests that give
+    the device's sync code a central of their own)."""
+    import uuid
+
+    from app.db import write_transaction
+    from app.extensions import db
+    from app.models import DeviceState
+
+    with write_transaction():
+        db.session.add(
+            DeviceState(
+                id=1,
+                central_url=central_url,
+                device_id=uuid.uuid4(),
+                token="token",
+                profile_id=profile_id,
+            )
+        )

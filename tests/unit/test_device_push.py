@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from app import queries
-from app.db import write_transaction
 from app.extensions import db
-from app.models import DeviceState, OutboxEntry, Visit
+from app.models import OutboxEntry, Visit
 from sync import device
 from sync.canonical import canonical_json
 from sync.client import TryLater
 from sync.schemas import PROTOCOL
-from tests.support.factories import make_visit
+from tests.support.factories import enrol_offline, make_visit
 
 RECEIVED = "2026-11-22T09:00:00.123456+00:00"
 NAMES = ("Joan", "Zoë", "Łukasz 🙂")  # stored escaped; canonical JSON is UTF-8
@@ -57,16 +56,7 @@ def queued(app, profile) -> list[uuid.UUID]:
         for name in NAMES:
             visit = make_visit(profile, resident={"given_name": name})
             ids.append(queries.save_consents(profile.id, visit.id, 0, {}, complete=True).id)
-        with write_transaction():
-            db.session.add(
-                DeviceState(
-                    id=1,
-                    central_url="http://central.invalid",
-                    device_id=uuid.uuid4(),
-                    token="t",
-                    profile_id=profile.id,
-                )
-            )
+        enrol_offline(profile.id)
         return ids
 
 

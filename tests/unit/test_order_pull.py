@@ -13,9 +13,9 @@ import pytest
 from app import queries
 from app.db import write_transaction
 from app.extensions import db
-from app.models import DeviceState, EquipmentOrder, Visit
+from app.models import EquipmentOrder, Visit
 from sync import device
-from tests.support.factories import make_visit
+from tests.support.factories import enrol_offline, make_visit
 
 ISSUED = "2026-11-23T09:30:00+00:00"
 DELIVERED = "2026-11-25T14:00:00+00:00"
@@ -27,16 +27,7 @@ def visit(app, profile):
     with app.app_context():
         visit = make_visit(profile)
         visit = queries.save_consents(profile.id, visit.id, 0, {}, complete=True)
-        with write_transaction():
-            db.session.add(
-                DeviceState(
-                    id=1,
-                    central_url="http://central.invalid",
-                    device_id=uuid.uuid4(),
-                    token="t",
-                    profile_id=profile.id,
-                )
-            )
+        enrol_offline(profile.id)
         return visit
 
 

@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app import queries
-from app.db import write_transaction
 from app.extensions import db
-from app.models import DeviceState, ReferralStatus, Visit
+from app.models import ReferralStatus, Visit
 from sync import device
-from tests.support.factories import make_visit
+from tests.support.factories import enrol_offline, make_visit
 
 REFERRAL = uuid.UUID("6d0c7c1e-5b7a-4a43-9a55-0d6f2f7c1a01")
 
@@ -25,16 +24,7 @@ def visit(app, profile):
     with app.app_context():
         visit = make_visit(profile)
         visit = queries.save_consents(profile.id, visit.id, 0, {}, complete=True)
-        with write_transaction():
-            db.session.add(
-                DeviceState(
-                    id=1,
-                    central_url="http://central.invalid",
-                    device_id=uuid.uuid4(),
-                    token="t",
-                    profile_id=profile.id,
-                )
-            )
+        enrol_offline(profile.id)
         return visit
 
 
