@@ -76,6 +76,8 @@ def compile_loader(schema: Schema) -> Loader:
 
 
 def _field_loader(field: fields.Field) -> Loader:
+    if field.dump_only or field.load_only:
+        raise TypeError(f"{field!r}: dump_only and load_only are not supported")
     check = _checks(field)
     if type(field) is fields.Nested:
         nested = field.schema
@@ -147,7 +149,14 @@ def _field_loader(field: fields.Field) -> Loader:
 
         return _checked(load_moment, check)
     if type(field) is fields.Raw:
-        return _checked(lambda value: value, check)
+        allow_none = field.allow_none
+
+        def load_raw(value: Any) -> Any:
+            if value is None and not allow_none:  # inside a Dict or List: no null either
+                raise NotPlain
+            return value
+
+        return _checked(load_raw, check)
     raise TypeError(f"{field!r}: field type not supported by compile_loader")
 
 
@@ -189,7 +198,7 @@ def _test(validator: Callable) -> Callable[[Any], bool]:
 
     def passes(value: Any) -> bool:
         try:
-            validator(value)
+            validator(value)  # as marshmallow 4: only a ValidationError refuses
         except ValidationError:
             return False
         return True

@@ -23,7 +23,8 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import Text, bindparam, insert, select, update
+from sqlalchemy import JSON, bindparam, insert, select, update
+from sqlalchemy.types import TypeDecorator
 
 from app.central import ingest, orders, referrals
 from app.extensions import db
@@ -50,9 +51,24 @@ log = logging.getLogger(__name__)
 PULL_LIMIT = 200
 MUTATION, VISIT_BODY = MutationSchema(), VisitBodySchema()  # schemas are reusable
 LOAD_MUTATION, LOAD_VISIT_BODY = compile_loader(MUTATION), compile_loader(VISIT_BODY)
+
+
+class JSONText(TypeDecorator):
+    """JSON already serialised, bound to a JSON column as it is (typed JSON, so PostgreSQL
+    casts it to ``json`` rather than refusing a ``varchar``)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None
+
+
 # Core, not the ORM's bulk path (nothing is loaded back); the body goes in as the canonical
 # JSON text already made for its hash.
-REVISION_INSERT = insert(VisitRevision.__table__).values(body=bindparam("body_json", type_=Text()))
+REVISION_INSERT = insert(VisitRevision.__table__).values(
+    body=bindparam("body_json", type_=JSONText())
+)
 
 
 def next_server_seq(count: int = 1) -> int:

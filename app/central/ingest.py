@@ -27,13 +27,14 @@ from datetime import datetime
 
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from app.background import BackgroundThread
 from app.central import referrals
 from app.central.referrals import Ingested
 from app.db import write_transaction
 from app.extensions import db
-from app.models import CentralVisit, IngestJob, VisitRevision
+from app.models import CentralResident, CentralVisit, IngestJob, VisitRevision
 from app.models.field import utcnow
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,28 @@ def process_pending(limit: int = BATCH) -> int:
     try:
         with write_transaction():
             return _write(evaluated)
-    except Exception:
-        log.exception("ingest batch failed; writing its jobs one at a time")
+    except OperationalError as error:  # the database is busy or away: not the jobs' fault
+        log.warning("ingest batch not written (%s); will try again", type(error).__name__)
+        return 0
+    except Exception as error:
+        log.warning("ingest batch failed (%s); writing its jobs one at a time", _name(error))
     done = 0
     for job_id, item in evaluated.items():
         try:
             with write_transaction():
                 done += _write({job_id: item})
+        except OperationalError:
+            return done
         except Exception as error:
-            log.exception("ingest job %s failed", job_id)
-            _record_failures({job_id: type(error).__name__})
+            log.error("ingest job %s failed: %s", job_id, _name(error))
+            _record_failures({job_id: _name(error)})
     return done
+
+
+def _name(error: Exception) -> str:
+    """What is logged and kept of an error: its class, never its message (a message can
+    quote an answer, and logs must hold no personal data)."""
+    return type(error).__name__
 
 
 def process_all_pending() -> int:
@@ -124,7 +136,7 @@ def _pending(limit: int) -> list:
     jobs = db.session.execute(
         select(IngestJob.id, IngestJob.visit_id, IngestJob.revision, IngestJob.ordered)
         .where(IngestJob.attempts < MAX_ATTEMPTS)
-        .order_by(IngestJob.attempts, IngestJob.id)
+        .order_by(IngestJob.id)  # push order, retries included: it decides who is referred
         .limit(limit)
     )
     return list(jobs)
@@ -157,7 +169,10 @@ def _evaluate(jobs: list) -> tuple[dict[int, Ingested | None], dict[int, str]]:
     evaluated: dict[int, Ingested | None] = {}
     failed: dict[int, str] = {}
     for job in jobs:
-        row = visits[job.visit_id]
+        row = visits.get(job.visit_id)
+        if row is None:  # no stored revision for the visit: nothing can make its referrals
+            failed[job.id] = "RevisionMissing"
+            continue
         if row.revision != job.revision or row.status != "processing":
             evaluated[job.id] = None  # superseded: the newer revision's job makes referrals
             continue
@@ -165,8 +180,10 @@ def _evaluate(jobs: list) -> tuple[dict[int, Ingested | None], dict[int, str]]:
             definition = forms.get(row.form_id, row.form_version)
             item = referrals.ingest(row.id, row.user_id, definition, row.body)
         except Exception as error:
-            log.exception("ingest job %s: the revision could not be evaluated", job.id)
-            failed[job.id] = type(error).__name__
+            log.error(
+                "ingest job %s: the revision could not be evaluated: %s", job.id, _name(error)
+            )
+            failed[job.id] = _name(error)
             continue
         item.revision, item.ordered = job.revision, dict(job.ordered)
         if "policy_changed" in row.flags:  # decided on push, with the orders
@@ -193,6 +210,15 @@ def _write(evaluated: dict[int, Ingested | None]) -> int:
         )
     )
     items = [item for job_id, item in evaluated.items() if job_id in claimed and item]
+    # Another worker making a referral for the same resident waits for this one to commit
+    # (PostgreSQL row locks; on SQLite the write lock already serialises the workers), so
+    # neither misses the other's open referral.
+    db.session.execute(
+        select(CentralResident.id)
+        .where(CentralResident.id.in_({item.resident_id for item in items}))
+        .order_by(CentralResident.id)
+        .with_for_update()
+    ).all()
     current = {
         (visit_id, revision)
         for visit_id, revision in db.session.execute(
@@ -241,8 +267,8 @@ class IngestWorker(BackgroundThread):
             try:
                 with self.app.app_context():
                     done = process_pending()
-            except Exception:
-                log.exception("ingest worker: unexpected error")
+            except Exception as error:
+                log.error("ingest worker: unexpected %s", _name(error))
             if done < BATCH:  # caught up (or failing): wait to be woken
                 self.wait(self.interval)
 
@@ -252,7 +278,7 @@ def after_push(app: Flask) -> None:
     if app.config.get("INGEST_INLINE"):
         try:
             process_all_pending()
-        except Exception:  # the push is committed: its receipts must still go back
-            log.exception("inline ingest failed; the jobs stay queued")
+        except Exception as error:  # the push is committed: its receipts must still go back
+            log.error("inline ingest failed (%s); the jobs stay queued", _name(error))
     elif (worker := app.extensions.get("ingest_worker")) is not None:
         worker.wake()

@@ -57,9 +57,11 @@ def test_a_push_answers_before_referrals_are_made_and_the_worker_makes_them(work
     assert jobs(work.app) == []
 
 
-def test_the_worker_makes_the_same_referrals_as_inline_ingest(central_app, tmp_path):
-    """Whether worked out in the push request or later by the worker, a visit gets the same
-    referrals, reasons, consent and priority."""
+def test_a_visit_worked_out_later_gets_the_referrals_it_gets_when_worked_out_at_once(
+    central_app, tmp_path
+):
+    """Whether its job runs in the push request, after the commit, or later from the queue
+    with other jobs, a visit gets the same referrals, reasons, consent and priority."""
     inline = Casework(central_app)
     body = story_body("case-story-2", referral_source="hospital_discharge")
     inline.push(body)
@@ -220,3 +222,39 @@ def test_a_team_leader_does_not_see_the_ingest_queue(work, central_client):
     work.push(story_body())
     central_client.sign_in(work.leader.email, PASSWORD)
     assert "reached the office and" not in central_client.text("/devices")
+
+
+def test_a_busy_database_does_not_count_against_the_jobs(work, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    body = story_body()
+    work.push(body)
+
+    def locked(*args):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(referrals, "insert_proposals", locked)
+    with work.app.app_context():
+        assert ingest.process_pending() == 0
+    assert jobs(work.app) == [(body["visit"]["id"], 1, 0, "")]  # not a failure of the job
+    monkeypatch.undo()
+    with work.app.app_context():
+        assert ingest.process_pending() == 1
+    assert status_and_referrals(work.app, body)[0] == "received"
+
+
+def test_what_is_logged_of_a_failure_is_the_error_class_never_its_message(
+    work, monkeypatch, caplog
+):
+    body = story_body()
+    work.push(body)
+    secret = body["resident"]["family_name"]
+
+    def failing(*args):
+        raise ValueError(f"cannot evaluate an answer about {secret}")
+
+    monkeypatch.setattr(referrals, "ingest", failing)
+    with work.app.app_context():
+        ingest.process_pending()
+    assert "ValueError" in caplog.text
+    assert secret not in caplog.text

@@ -1,6 +1,7 @@
 """Central as the Procfile runs it: the web process answers pushes, and a ``central work``
-process makes the referrals. Receipts never wait for referrals, and a worker killed while
-visits arrive loses nothing: started again, it makes every one (real processes)."""
+process makes the referrals. Receipts never wait for referrals, and while the worker is down
+(SIGKILL) visits still arrive and are kept: started again, it makes every one (real
+processes)."""
 
 from __future__ import annotations
 
