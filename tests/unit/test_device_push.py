@@ -110,6 +110,19 @@ def test_a_batch_is_cut_where_the_bodies_canonical_json_passes_the_byte_cap(
     assert sum(len(r["mutations"]) for r in client.requests) == len(NAMES)
 
 
+@pytest.mark.parametrize("cut", [1, 2])
+def test_a_cap_one_byte_short_of_a_body_leaves_that_body_for_the_next_push(
+    app, queued, monkeypatch, cut
+):
+    with app.app_context():
+        sizes = [len(canonical_json(entry.body)) for entry in outbox()]
+        monkeypatch.setattr(device, "BATCH_BYTES", sum(sizes[: cut + 1]) - 1)
+        client = RecordingClient(lambda mutations: {"results": [created(m) for m in mutations]})
+        device.push_all(device.device_state(), client, device.SyncReport())
+    assert len(client.requests[0]["mutations"]) == cut
+    assert sum(len(r["mutations"]) for r in client.requests) == len(NAMES)
+
+
 def test_one_push_results_are_recorded_on_the_entries_and_their_visits(app, queued):
     def answer(mutations: list[dict]) -> dict:
         first, second, _ = mutations  # central stopped before the third
