@@ -44,20 +44,21 @@ def _text(length: int, *, minimum: int = 0, **kw) -> fields.String:
     return fields.String(validate=validate.Length(min=minimum, max=length), **kw)
 
 
-def _normalised_postcode(value: str) -> None:
-    try:
-        if clean_postcode(value) != value:
-            raise ValidationError("Send the postcode normalised, like LE19 2DR.")
-    except InvalidAnswer as error:
-        raise ValidationError(str(error)) from None
+def _normalised(clean, message: str):
+    """A validator: the value must be valid, and already in the form ``clean`` gives it."""
+
+    def check(value: str) -> None:
+        try:
+            if clean(value) != value:
+                raise ValidationError(message)
+        except InvalidAnswer as error:
+            raise ValidationError(str(error)) from None
+
+    return check
 
 
-def _normalised_nhs_number(value: str) -> None:
-    try:
-        if clean_nhs_number(value) != value:
-            raise ValidationError("Send the NHS number as 10 digits.")
-    except InvalidAnswer as error:
-        raise ValidationError(str(error)) from None
+_normalised_postcode = _normalised(clean_postcode, "Send the postcode normalised, like LE19 2DR.")
+_normalised_nhs_number = _normalised(clean_nhs_number, "Send the NHS number as 10 digits.")
 
 
 class ResidentSchema(Strict):

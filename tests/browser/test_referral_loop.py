@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.journey import CASE_STORIES, continue_
 from tests.browser.office import PASSWORD, office_sign_in, reload_until
 from tests.browser.test_case_stories import complete_story
-from tests.support.nodes import CentralNode, FieldNode
+from tests.support.nodes import CentralNode, start_with_field
 
 STORY = CASE_STORIES["case-story-2"]  # Edith Marlow, Melton
 HSC = {"email": "sam.hsc@example.org", "passphrase": "tablet passphrase 1"}
@@ -42,10 +42,7 @@ def nodes(tmp_path):
             *extra,
             env={"HMOT_PASSWORD": PASSWORD},
         )
-    central.start()
-    field = FieldNode(tmp_path / "field", HMOT_SYNC_INTERVAL="1", HMOT_SYNC_BACKOFF_CAP="2")
-    field.enrol(central.url, code, HSC["passphrase"])
-    field.start()
+    field = start_with_field(central, tmp_path / "field", code, HSC["passphrase"])
     yield central, field
     field.stop()
     central.stop()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import HSC as LOCAL_HSC
 from tests.browser.journey import CASE_STORIES, answer_current_page, continue_, sign_in, start_visit
-from tests.support.nodes import CentralNode, FieldNode
+from tests.support.nodes import CentralNode, start_with_field
 
 HSC = {"email": "sam.hsc@example.org", "passphrase": "tablet passphrase 1"}
 
@@ -18,10 +18,7 @@ HSC = {"email": "sam.hsc@example.org", "passphrase": "tablet passphrase 1"}
 def nodes(tmp_path):
     central = CentralNode(tmp_path / "central")
     code = central.create_hsc("Sam Patel", HSC["email"])
-    central.start()
-    field = FieldNode(tmp_path / "field", HMOT_SYNC_INTERVAL="1", HMOT_SYNC_BACKOFF_CAP="2")
-    field.enrol(central.url, code, HSC["passphrase"])
-    field.start()
+    field = start_with_field(central, tmp_path / "field", code, HSC["passphrase"])
     yield central, field
     field.stop()
     central.stop()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.journey import CASE_STORIES, continue_
 from tests.browser.office import PASSWORD, office_sign_in, reload_until
 from tests.browser.test_case_stories import complete_story
-from tests.support.nodes import CentralNode, FieldNode
+from tests.support.nodes import CentralNode, start_with_field
 
 STORY = CASE_STORIES["case-story-1"]  # Margaret Hollis, Blaby: grab rails by the bath
 TA = {"email": "tara.ta@example.org", "passphrase": "tablet passphrase 1"}
@@ -39,10 +39,7 @@ def nodes(tmp_path):
         )
     output = central.command("create-enrolment-code", "--email", TA["email"])
     code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", output).group(0)
-    central.start()
-    field = FieldNode(tmp_path / "field", HMOT_SYNC_INTERVAL="1", HMOT_SYNC_BACKOFF_CAP="2")
-    field.enrol(central.url, code, TA["passphrase"])
-    field.start()
+    field = start_with_field(central, tmp_path / "field", code, TA["passphrase"])
     yield central, field
     field.stop()
     central.stop()

@@ -207,3 +207,12 @@ class CentralNode(Node):
         )
         output = self.command("create-enrolment-code", "--email", email)
         return re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", output).group(0)
+
+
+def start_with_field(central: CentralNode, directory: Path, code: str, passphrase: str):
+    """Start ``central``, then a field node enrolled to it with ``code`` that syncs every
+    second (backoff capped at 2 s), as the browser tests want it. Returns the field node."""
+    central.start()
+    field = FieldNode(directory, HMOT_SYNC_INTERVAL="1", HMOT_SYNC_BACKOFF_CAP="2")
+    field.enrol(central.url, code, passphrase)
+    return field.start()

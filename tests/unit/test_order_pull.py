@@ -10,25 +10,14 @@ from datetime import datetime
 
 import pytest
 
-from app import queries
 from app.db import write_transaction
 from app.extensions import db
 from app.models import EquipmentOrder, Visit
 from sync import device
-from tests.support.factories import enrol_offline, make_visit
 
 ISSUED = "2026-11-23T09:30:00+00:00"
 DELIVERED = "2026-11-25T14:00:00+00:00"
 FITTED = "2026-11-27T11:15:00+00:00"
-
-
-@pytest.fixture
-def visit(app, profile):
-    with app.app_context():
-        visit = make_visit(profile)
-        visit = queries.save_consents(profile.id, visit.id, 0, {}, complete=True)
-        enrol_offline(profile.id)
-        return visit
 
 
 @pytest.fixture

@@ -7,25 +7,13 @@ import logging
 import uuid
 from datetime import date, datetime
 
-import pytest
 from sqlalchemy import func, select
 
-from app import queries
 from app.extensions import db
 from app.models import ReferralStatus, Visit
 from sync import device
-from tests.support.factories import enrol_offline, make_visit
 
 REFERRAL = uuid.UUID("6d0c7c1e-5b7a-4a43-9a55-0d6f2f7c1a01")
-
-
-@pytest.fixture
-def visit(app, profile):
-    with app.app_context():
-        visit = make_visit(profile)
-        visit = queries.save_consents(profile.id, visit.id, 0, {}, complete=True)
-        enrol_offline(profile.id)
-        return visit
 
 
 def change(visit: Visit, seq: int, status: str, **payload) -> dict:
