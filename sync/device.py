@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -313,10 +314,14 @@ _SENDING = (
 )
 
 
-def _next_batch(limit: int) -> list[Row]:
-    """The next entries to send, oldest first, capped by count and by bytes."""
+def _next_batch(limit: int, after: int = 0) -> list[Row]:
+    """The next entries to send after seq ``after``, oldest first, capped by count and by
+    bytes."""
     entries = db.session.execute(
-        select(*_SENDING).where(OUTBOX.c.state.in_(UNSENT)).order_by(OUTBOX.c.seq).limit(limit)
+        select(*_SENDING)
+        .where(OUTBOX.c.state.in_(UNSENT), OUTBOX.c.seq > after)
+        .order_by(OUTBOX.c.seq)
+        .limit(limit)
     ).all()
     return entries[: _fitting(entries)]
 
@@ -358,51 +363,77 @@ def _mutation(entry: Row) -> str:
     )
 
 
-def _push_body(state: DeviceState, now: datetime, batch: list[Row]) -> bytes:
-    """The push request as UTF-8 JSON: the envelope encoded, the mutations spliced in."""
+@dataclass
+class _Request:
+    """A push request made ready: the entries it carries and its UTF-8 JSON text."""
+
+    seqs: list[int]
+    body: bytes
+
+    @property
+    def last(self) -> int:
+        return self.seqs[-1] if self.seqs else 0
+
+
+def _request(state: DeviceState, limit: int, in_flight: _Request | None = None) -> _Request:
+    """The next push request: the envelope encoded, the mutations spliced in. With a request
+    in flight, its entries are neither taken again nor counted in the heartbeat."""
+    batch = _next_batch(limit, after=in_flight.last if in_flight else 0)
     seqs = [entry.seq for entry in batch]
+    sending = (in_flight.seqs if in_flight else []) + seqs
     envelope = json.dumps(
         {
             "protocol": PROTOCOL,
             "device_id": str(state.device_id),
-            "heartbeat": heartbeat(now, seqs),
+            "heartbeat": heartbeat(utcnow(), sending),
         },
         separators=(",", ":"),
     )
     mutations = ",".join([_mutation(entry) for entry in batch])
-    return f'{envelope[:-1]},"mutations":[{mutations}]}}'.encode()
+    return _Request(seqs, f'{envelope[:-1]},"mutations":[{mutations}]}}'.encode())
 
 
 def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> float | None:
-    """Send every entry without a result, in seq order. Returns the clock offset seen."""
-    limit = BATCH_RECORDS
-    offset = None
-    while True:
-        batch = _next_batch(limit)
-        seqs = [entry.seq for entry in batch]
-        now = utcnow()
-        body = _push_body(state, now, batch)
-        if seqs:
-            with write_transaction():
-                db.session.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.seq.in_(seqs))
-                    .values(state="sent", sent_at=now, attempts=OUTBOX.c.attempts + 1)
-                )
-        try:
-            response = client.push(body)
-        except TooLarge:
-            if limit == 1:
-                raise TryLater("a visit is too large for the office server") from None
-            limit = max(1, limit // 2)
-            continue
-        faults.at("device_after_push")  # central has acted; the results are not yet recorded
-        offset = _server_offset(response)
-        _apply_results(seqs, response, report)
-        if response.get("halted_at") is not None:
-            raise TryLater("the office server stopped part way: will try again")
-        if not seqs or not _unsent_count():
-            return offset
+    """Send every entry without a result, in seq order, one request at a time. Returns the
+    clock offset seen.
+
+    The device does its own work while central does its: with a request in flight it
+    records the results of the one before (marking this one ``sent`` in the same local
+    transaction) and makes the next one ready, which goes as soon as the answer comes.
+    Requests still reach central one after another, in seq order. Should the device stop
+    anywhere, entries without a recorded result are sent again and central answers them
+    with the results it stored.
+    """
+    limit, offset = BATCH_RECORDS, None
+    answered: tuple[list[int], dict] | None = None  # results not yet recorded
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as http:
+        request = _request(state, limit)
+        while True:
+            in_flight = http.submit(client.push, request.body)
+            _record(answered, request.seqs, report)
+            answered = None
+            following = _request(state, limit, request) if request.seqs else None
+            try:
+                response = in_flight.result()
+            except TooLarge:
+                if limit == 1:
+                    raise TryLater("a visit is too large for the office server") from None
+                limit = max(1, limit // 2)
+                request = _request(state, limit)
+                continue
+            faults.at("device_after_push")  # central has acted; the results are not yet recorded
+            offset = _server_offset(response)
+            answered = (request.seqs, response)
+            if response.get("halted_at") is not None:
+                _record(answered, [], report)
+                raise TryLater("the office server stopped part way: will try again")
+            if following is None or not following.seqs:
+                _record(answered, [], report)
+                answered = None
+                if not request.seqs or not _unsent_count():
+                    return offset
+                following = _request(state, limit)
+            request = following
 
 
 def _server_offset(response: dict) -> float | None:
@@ -413,83 +444,96 @@ def _server_offset(response: dict) -> float | None:
     return (server_time.astimezone(UTC).replace(tzinfo=None) - utcnow()).total_seconds()
 
 
-def _apply_results(seqs: list[int], response: dict, report: SyncReport) -> None:
+def _record(answered: tuple[list[int], dict] | None, sending: list[int], report) -> None:
+    """In one local transaction: a push's results (``answered``: its entries and central's
+    answer), and the entries of the request now in flight marked ``sent``."""
+    if answered is None and not sending:
+        return
+    now = utcnow()
+    with write_transaction():
+        if sending:
+            db.session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.seq.in_(sending))
+                .values(state="sent", sent_at=now, attempts=OUTBOX.c.attempts + 1)
+            )
+        if answered is not None:
+            _apply_results(*answered, report, now)
+
+
+def _apply_results(seqs: list[int], response: dict, report: SyncReport, now: datetime) -> None:
     """Record a push's results: one multi-row update for the entries (one per set of
     columns), one for the visits."""
     results = {r.get("mutation_id"): r for r in response.get("results", [])}
-    now = utcnow()
     times: dict[str | None, datetime | None] = {}  # a push's receipts share one received_at
-    with write_transaction():
-        entries = db.session.execute(
-            select(
-                OUTBOX.c.seq,
-                OUTBOX.c.mutation_id,
-                VISITS.c.id,
-                VISITS.c.central_revision,
-                VISITS.c.office_status,
-                VISITS.c.received_at,
-            )
-            .join_from(OUTBOX, VISITS, OUTBOX.c.visit_id == VISITS.c.id)
-            .where(OUTBOX.c.seq.in_(seqs))
-            .order_by(OUTBOX.c.seq)
-        ).all()
-        visits = {
-            row.id: {
-                "b_id": row.id,
-                "central_revision": row.central_revision,
-                "office_status": row.office_status,
-                "received_at": row.received_at,
-            }
-            for row in entries
+    entries = db.session.execute(
+        select(
+            OUTBOX.c.seq,
+            OUTBOX.c.mutation_id,
+            VISITS.c.id,
+            VISITS.c.central_revision,
+            VISITS.c.office_status,
+            VISITS.c.received_at,
+        )
+        .join_from(OUTBOX, VISITS, OUTBOX.c.visit_id == VISITS.c.id)
+        .where(OUTBOX.c.seq.in_(seqs))
+        .order_by(OUTBOX.c.seq)
+    ).all()
+    visits = {
+        row.id: {
+            "b_id": row.id,
+            "central_revision": row.central_revision,
+            "office_status": row.office_status,
+            "received_at": row.received_at,
         }
-        updates = []
-        for seq, mutation_id, visit_id, *_ in entries:
-            result = results.get(str(mutation_id))
-            if result is None:  # the server halted before it: send again next time
-                updates.append({"b_seq": seq, "state": "queued"})
-                continue
-            status = result.get("status", "")
-            report.pushed[status] = report.pushed.get(status, 0) + 1
-            visit = visits[visit_id]
-            if status in ("created", "revised", "unchanged"):
-                receipt = result.get("receipt", {})
-                updates.append(
-                    {
-                        "b_seq": seq,
-                        "state": "acknowledged",
-                        "receipt": receipt,
-                        "acknowledged_at": now,
-                    }
-                )
-                visit["central_revision"] = max(visit["central_revision"], int(receipt["revision"]))
-                received_at = receipt.get("received_at")
-                if received_at not in times:
-                    times[received_at] = _parse_time(received_at)
-                visit["received_at"] = times[received_at]
-                if visit["office_status"] in ("", "needs_correcting", "conflict"):
-                    visit["office_status"] = "received"
-            else:
-                problem = {
-                    k: result.get(k) for k in ("code", "message", "errors", "server_revision")
+        for row in entries
+    }
+    updates = []
+    for seq, mutation_id, visit_id, *_ in entries:
+        result = results.get(str(mutation_id))
+        if result is None:  # the server halted before it: send again next time
+            updates.append({"b_seq": seq, "state": "queued"})
+            continue
+        status = result.get("status", "")
+        report.pushed[status] = report.pushed.get(status, 0) + 1
+        visit = visits[visit_id]
+        if status in ("created", "revised", "unchanged"):
+            receipt = result.get("receipt", {})
+            updates.append(
+                {
+                    "b_seq": seq,
+                    "state": "acknowledged",
+                    "receipt": receipt,
+                    "acknowledged_at": now,
                 }
-                conflict = status == "conflict"
-                updates.append(
-                    {
-                        "b_seq": seq,
-                        "state": "conflict" if conflict else "quarantined",
-                        "problem": problem,
-                    }
-                )
-                visit["office_status"] = "conflict" if conflict else "needs_correcting"
-        shapes: dict[tuple[str, ...], list[dict]] = {}
-        for row in updates:  # one statement per set of columns
-            shapes.setdefault(tuple(row), []).append(row)
-        for rows in shapes.values():
-            db.session.execute(update(OUTBOX).where(OUTBOX.c.seq == bindparam("b_seq")), rows)
-        if visits:
-            db.session.execute(
-                update(VISITS).where(VISITS.c.id == bindparam("b_id")), list(visits.values())
             )
+            visit["central_revision"] = max(visit["central_revision"], int(receipt["revision"]))
+            received_at = receipt.get("received_at")
+            if received_at not in times:
+                times[received_at] = _parse_time(received_at)
+            visit["received_at"] = times[received_at]
+            if visit["office_status"] in ("", "needs_correcting", "conflict"):
+                visit["office_status"] = "received"
+        else:
+            problem = {k: result.get(k) for k in ("code", "message", "errors", "server_revision")}
+            conflict = status == "conflict"
+            updates.append(
+                {
+                    "b_seq": seq,
+                    "state": "conflict" if conflict else "quarantined",
+                    "problem": problem,
+                }
+            )
+            visit["office_status"] = "conflict" if conflict else "needs_correcting"
+    shapes: dict[tuple[str, ...], list[dict]] = {}
+    for row in updates:  # one statement per set of columns
+        shapes.setdefault(tuple(row), []).append(row)
+    for rows in shapes.values():
+        db.session.execute(update(OUTBOX).where(OUTBOX.c.seq == bindparam("b_seq")), rows)
+    if visits:
+        db.session.execute(
+            update(VISITS).where(VISITS.c.id == bindparam("b_id")), list(visits.values())
+        )
 
 
 def _parse_time(value: str | None) -> datetime | None:
