@@ -23,10 +23,10 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import JSON, bindparam, insert, select, update
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import select, update
 
 from app.central import ingest, orders, referrals
+from app.db import insert_many
 from app.extensions import db
 from app.formengine import FormDefinition
 from app.models import (
@@ -51,24 +51,6 @@ log = logging.getLogger(__name__)
 PULL_LIMIT = 200
 MUTATION, VISIT_BODY = MutationSchema(), VisitBodySchema()  # schemas are reusable
 LOAD_MUTATION, LOAD_VISIT_BODY = compile_loader(MUTATION), compile_loader(VISIT_BODY)
-
-
-class JSONText(TypeDecorator):
-    """JSON already serialised, bound to a JSON column as it is (typed JSON, so PostgreSQL
-    casts it to ``json`` rather than refusing a ``varchar``)."""
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect):
-        return None
-
-
-# Core, not the ORM's bulk path (nothing is loaded back); the body goes in as the canonical
-# JSON text already made for its hash.
-REVISION_INSERT = insert(VisitRevision.__table__).values(
-    body=bindparam("body_json", type_=JSONText())
-)
 
 
 def next_server_seq(count: int = 1) -> int:
@@ -386,7 +368,7 @@ class _Batch:
                 "visit_id": visit_id,
                 "revision": revision,
                 "sha256": mutation["sha256"],
-                "body_json": body_json.decode(),
+                "body": body_json.decode(),
                 "device_id": self.device.id,
                 "mutation_id": mutation["mutation_id"],
                 "device_time": device_time,
@@ -436,32 +418,26 @@ class _Batch:
         session = db.session
         new_residents = [r for i, r in self.residents.items() if i not in self.known_residents]
         old_residents = [r for i, r in self.residents.items() if i in self.known_residents]
-        if new_residents:
-            session.execute(insert(CentralResident.__table__), new_residents)
+        insert_many(CentralResident.__table__, new_residents)
         if old_residents:
             session.execute(update(CentralResident), old_residents)
-        rows = [{k: v for k, v in r.items() if k != "_new"} for r in self.visit_rows.values()]
-        new_visits = [
-            r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if raw["_new"]
-        ]
-        old_visits = [
-            r for r, raw in zip(rows, self.visit_rows.values(), strict=True) if not raw["_new"]
-        ]
-        if new_visits:
-            session.execute(insert(CentralVisit.__table__), new_visits)
+        new_visits, old_visits = [], []
+        for row in self.visit_rows.values():
+            (new_visits if row.pop("_new") else old_visits).append(row)
+        insert_many(CentralVisit.__table__, new_visits)
         if old_visits:
             session.execute(update(CentralVisit), old_visits)
-        if self.revisions:
-            session.execute(REVISION_INSERT, self.revisions)
+        insert_many(VisitRevision.__table__, self.revisions, as_is=("body",))
         ingest.queue_jobs(self.jobs)
         orders.write_orders(
-            self.order_rows, [row for rows in self.order_rows.values() for row in rows]
+            [row["id"] for row in old_visits],
+            [row for rows in self.order_rows.values() for row in rows],
         )
         if self.changes:
             last = next_server_seq(len(self.changes))
             first = last - len(self.changes) + 1
-            session.execute(
-                insert(ChangeLogEntry.__table__),
+            insert_many(
+                ChangeLogEntry.__table__,
                 [
                     {
                         "server_seq": first + n,
@@ -474,10 +450,8 @@ class _Batch:
                     for n, (visit_id, receipt) in enumerate(self.changes)
                 ],
             )
-        if self.mutations:
-            session.execute(insert(SyncMutation.__table__), self.mutations)
-        if self.audits:
-            session.execute(insert(CentralAuditEvent.__table__), self.audits)
+        insert_many(SyncMutation.__table__, self.mutations)
+        insert_many(CentralAuditEvent.__table__, self.audits)
 
 
 def record_heartbeat(device: Device, heartbeat: Mapping, now: datetime) -> None:

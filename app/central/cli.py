@@ -30,11 +30,23 @@ def _user(email: str):
 def register(app: Flask) -> None:
     @app.cli.command("work")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between looks.")
-    def work(interval: float) -> None:
+    @click.option(
+        "--nice",
+        default=19,
+        show_default=True,
+        type=click.IntRange(0, 19),
+        help="How far below the web server to run (Unix niceness added).",
+    )
+    def work(interval: float, nice: int) -> None:
         """Work out received visits' referrals and flags, until stopped (the Procfile's
-        ``worker``, beside a web server started with gunicorn)."""
+        ``worker``, beside a web server started with gunicorn). It runs at a lower CPU
+        priority than the web server: a device waiting on its push comes first, and the
+        worker catches up with the time left over."""
         import logging
         import signal
+
+        if nice and hasattr(os, "nice"):
+            os.nice(nice)
 
         from app.central.ingest import IngestWorker
 

@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 from app.background import BackgroundThread
 from app.central import referrals
 from app.central.referrals import Ingested
-from app.db import write_transaction
+from app.db import insert_many, write_transaction
 from app.extensions import db
 from app.models import CentralResident, CentralVisit, IngestJob, VisitRevision
 from app.models.field import utcnow
@@ -45,8 +45,7 @@ MAX_ATTEMPTS = 5  # a job that fails this often waits for someone to look at it
 def queue_jobs(jobs: Sequence[dict]) -> None:
     """Queue received revisions (``visit_id``, ``revision``, ``ordered``, ``queued_at``), in
     the push's transaction."""
-    if jobs:
-        db.session.execute(IngestJob.__table__.insert(), list(jobs))
+    insert_many(IngestJob.__table__, list(jobs))
 
 
 def process_pending(limit: int = BATCH) -> int:

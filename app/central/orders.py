@@ -145,22 +145,22 @@ def ingest_orders(
     return result
 
 
-def write_orders(visit_ids: Iterable[uuid.UUID], rows: list[dict]) -> None:
-    """Replace the visits' orders not yet with a provider by those of the new revisions."""
-    visit_ids = set(visit_ids)
-    if not visit_ids:
-        return
-    db.session.execute(
-        delete(CentralEquipmentOrder).where(
-            CentralEquipmentOrder.visit_id.in_(visit_ids),
-            CentralEquipmentOrder.status.not_in(DONE),
+def write_orders(revised: Iterable[uuid.UUID], rows: list[dict]) -> None:
+    """Write the orders of new revisions (``rows``). For a ``revised`` visit these replace its
+    orders not yet with a provider; a visit new to central has none to replace."""
+    revised, kept = set(revised), set()
+    if revised:
+        db.session.execute(
+            delete(CentralEquipmentOrder).where(
+                CentralEquipmentOrder.visit_id.in_(revised),
+                CentralEquipmentOrder.status.not_in(DONE),
+            )
         )
-    )
-    kept = set(
-        db.session.scalars(
-            select(CentralEquipmentOrder.id).where(CentralEquipmentOrder.visit_id.in_(visit_ids))
+        kept = set(
+            db.session.scalars(
+                select(CentralEquipmentOrder.id).where(CentralEquipmentOrder.visit_id.in_(revised))
+            )
         )
-    )
     rows = [row for row in rows if row["id"] not in kept]
     if rows:
         db.session.execute(insert(CentralEquipmentOrder.__table__), rows)

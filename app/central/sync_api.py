@@ -6,7 +6,6 @@ Every answer, error or not, is JSON with a stable code from ``sync.errors``; bad
 
 from __future__ import annotations
 
-import json
 import uuid
 import zlib
 from typing import Any
@@ -23,6 +22,7 @@ from app.extensions import csrf, db
 from app.models import Device
 from app.models.field import utcnow
 from sync import fastload, faults, server
+from sync.canonical import read_json
 from sync.errors import SyncError
 from sync.fastload import compile_loader
 from sync.schemas import (
@@ -86,8 +86,8 @@ def _json_body() -> Any:
         if not inflater.eof:
             raise SyncError("MALFORMED_BODY")
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        return read_json(data)
+    except ValueError:  # UnicodeDecodeError included
         raise SyncError("MALFORMED_BODY") from None
 
 
