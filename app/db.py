@@ -114,7 +114,9 @@ def insert_many(table: Table, rows: list[dict[str, Any]], as_is: Iterable[str] =
                     seen[i], done[i] = value, process(value)
                 value = done[i]
             values.append(value)
-        params.append(values if compiled.positional else dict(zip(names, values, strict=True)))
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
+        )
     connection.exec_driver_sql(compiled.sql, params)
 
 
