@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 
 from app import queries
 from app.auth import MIN_PASSPHRASE_LENGTH, hash_passphrase
+from app.runtime import tune_gc
 
 
 def register(app: Flask) -> None:
@@ -46,6 +47,7 @@ def register(app: Flask) -> None:
             from app.central.ingest import IngestWorker
 
             app.extensions["ingest_worker"] = IngestWorker(app).start()
+        tune_gc()
         waitress_serve(app, host=host, port=port, threads=threads, ident="housing-mot")
 
     if app.config["ROLE"] == "central":

@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from app.db import json_text
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,7 +38,7 @@ class Config:
     CENTRAL_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_REFRESH_EACH_REQUEST = True
     ENROLMENT_CODE_MINUTES = int(os.environ.get("HMOT_ENROLMENT_CODE_MINUTES", "15"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}}
+    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}, "json_serializer": json_text}
     WTF_CSRF_TIME_LIMIT = None  # a form may sit open for a whole visit
     COMPRESS_MIMETYPES = [
         "text/html",

@@ -10,18 +10,27 @@ then writes takes the write lock up front and never fails with SQLITE_BUSY half 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+import orjson
+from sqlalchemy import Table, event, exc, insert
 from sqlalchemy.engine import Dialect, Engine
 
 from app.extensions import db
 
 WRITE_OPTION = "hmot_write"
+# FULL: a commit survives power loss. A process whose writes can all be made again from what
+# is already committed (central's ingest worker: a lost commit leaves its jobs queued) may
+# run NORMAL: in WAL mode its commits are then synced by the next FULL commit or checkpoint.
+SYNCHRONOUS = "FULL"
+BUSY_TIMEOUT_MS = 10_000
+# How often a writer waiting for the write lock looks again.
+LOCK_POLL_SECONDS = 0.001
 
 
 @event.listens_for(Engine, "connect")
@@ -31,18 +40,51 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def json_text(value: Any) -> str:
+    """JSON columns' serialiser (``SQLALCHEMY_ENGINE_OPTIONS``): orjson, compact UTF-8,
+    keys that are not strings written as strings, as ``json.dumps`` writes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if connection.get_execution_options().get(WRITE_OPTION, False):
+        _begin_immediate(connection.connection.dbapi_connection)
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE: take the write lock, waiting up to the busy timeout for it.
+
+    SQLite's own busy handler backs off in steps of up to 100 ms (1, 2, 5, 10, 15, 20, 25 …),
+    so a writer can sleep on for tens of milliseconds after the lock is free; two writers that
+    take turns (the push and central's ingest worker) lose that time on every turn. Here the
+    wait is ours: look again every millisecond until the timeout. Other statements keep
+    SQLite's handler.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    # As SQLAlchemy raises a failed statement, so callers see one kind of error.
+                    raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
+            time.sleep(LOCK_POLL_SECONDS)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 @contextmanager

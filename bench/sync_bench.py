@@ -198,7 +198,7 @@ class TimedClient(SyncClient):
     http_ns: int = 0
     stopped: str = ""
 
-    def push(self, body: dict) -> dict:
+    def push(self, body) -> dict:
         if self.pushes == self.stop_after:
             self.stopped = f"first {self.pushes:,} pushes only"
         elif self.pushes and time.perf_counter_ns() > self.deadline:  # at least one push

@@ -40,9 +40,10 @@ def _not_json(name: str) -> Any:
 
 
 def read_json(data: bytes) -> Any:
-    """A request body as JSON (RFC 8259): orjson reads it; what orjson refuses (integers
-    beyond 64 bits, UTF-16) the standard library reads, refusing NaN and the infinities as
-    orjson does. Raises ``ValueError`` (``UnicodeDecodeError`` included) if it is not JSON."""
+    """A request body as JSON (RFC 8259). orjson reads it; what orjson refuses (UTF-16, say)
+    the standard library reads, refusing NaN and the infinities as orjson does. A number too
+    large for 64 bits is read as a float, which every integer field and whole-number answer
+    refuses. Raises ``ValueError`` (``UnicodeDecodeError`` included) if it is not JSON."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -57,10 +57,22 @@ def _error(response: requests.Response) -> tuple[str, str]:
         return "", response.reason or ""
 
 
-def _encoded(body: Any) -> bytes:
-    if isinstance(body, bytes):
-        return body
-    return json.dumps(body, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class Encoded:
+    """A request body made ready to send: its UTF-8 JSON, and that gzipped when large enough
+    to be worth it (the device does this while the request before is still with central)."""
+
+    text: bytes
+    gzipped: bytes | None
+
+
+def encode(body: Any) -> Encoded:
+    """``body`` as a value to send as JSON, or bytes that already are UTF-8 JSON."""
+    text = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+    gzipped = (
+        gzip.compress(text, compresslevel=COMPRESS_LEVEL) if len(text) > COMPRESS_OVER else None
+    )
+    return Encoded(text, gzipped)
 
 
 @dataclass
@@ -83,14 +95,16 @@ class SyncClient:
     def _send(
         self, method: str, path: str, *, body: Any = None, params=None, compress: bool = True
     ) -> Any:
-        """``body`` is a value to send as JSON, or bytes that already are UTF-8 JSON."""
+        """``body`` is a value to send as JSON, bytes that already are UTF-8 JSON, or an
+        ``Encoded`` body."""
         headers = self._headers()
         data = None
         if body is not None:
-            data = _encoded(body)
+            encoded = body if isinstance(body, Encoded) else encode(body)
+            data = encoded.text
             headers["Content-Type"] = "application/json"
-            if compress and len(data) > COMPRESS_OVER:
-                data = gzip.compress(data, compresslevel=COMPRESS_LEVEL)
+            if compress and encoded.gzipped is not None:
+                data = encoded.gzipped
                 headers["Content-Encoding"] = "gzip"
         try:
             response = self.session.request(
@@ -127,9 +141,9 @@ class SyncClient:
         }
         return self._send("POST", "/api/v1/devices/enrol", body=body)
 
-    def push(self, body: dict | bytes) -> dict:
-        """``body`` as a dict, or as the UTF-8 JSON text of one (the device splices its
-        stored visit bodies into the request rather than parse and encode them again)."""
+    def push(self, body: dict | bytes | Encoded) -> dict:
+        """``body`` as a dict, as the UTF-8 JSON text of one (the device splices its stored
+        visit bodies into the request rather than parse and encode them again), or encoded."""
         return self._send("POST", "/api/v1/sync/push", body=body)
 
     def pull(self, cursor: int) -> dict:

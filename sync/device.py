@@ -30,7 +30,7 @@ from app.models import DeviceState, EquipmentOrder, HscProfile, OutboxEntry, Vis
 from app.models.field import utcnow
 from sync import faults
 from sync.canonical import canonical_json, sha256_of
-from sync.client import Refused, SyncClient, TooLarge, TryLater
+from sync.client import Encoded, Refused, SyncClient, TooLarge, TryLater, encode
 from sync.order_status import apply_order_status
 from sync.referral_status import apply_referral_status
 from sync.schemas import PROTOCOL
@@ -365,10 +365,10 @@ def _mutation(entry: Row) -> str:
 
 @dataclass
 class _Request:
-    """A push request made ready: the entries it carries and its UTF-8 JSON text."""
+    """A push request made ready: the entries it carries and its body, encoded."""
 
     seqs: list[int]
-    body: bytes
+    body: Encoded
 
     @property
     def last(self) -> int:
@@ -376,8 +376,8 @@ class _Request:
 
 
 def _request(state: DeviceState, limit: int, in_flight: _Request | None = None) -> _Request:
-    """The next push request: the envelope encoded, the mutations spliced in. With a request
-    in flight, its entries are neither taken again nor counted in the heartbeat."""
+    """The next push request: the envelope encoded, the mutations spliced in, gzipped. With
+    a request in flight, its entries are neither taken again nor counted in the heartbeat."""
     batch = _next_batch(limit, after=in_flight.last if in_flight else 0)
     seqs = [entry.seq for entry in batch]
     sending = (in_flight.seqs if in_flight else []) + seqs
@@ -390,7 +390,7 @@ def _request(state: DeviceState, limit: int, in_flight: _Request | None = None) 
         separators=(",", ":"),
     )
     mutations = ",".join([_mutation(entry) for entry in batch])
-    return _Request(seqs, f'{envelope[:-1]},"mutations":[{mutations}]}}'.encode())
+    return _Request(seqs, encode(f'{envelope[:-1]},"mutations":[{mutations}]}}'.encode()))
 
 
 def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> float | None:

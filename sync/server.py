@@ -125,16 +125,8 @@ def _is_date(value: Any) -> bool:
 
 
 def _answer_check(question) -> Callable[[Any], str | None]:
-    """A question's check on a pushed value: ``None`` if it fits, or the message."""
-    allowed = frozenset(option.value for option in question.options)
-    if question.type == "multi":
-        return lambda v: (
-            None
-            if type(v) is list and all(type(i) is str and i in allowed for i in v)
-            else MULTI_MESSAGE
-        )
-    if allowed:
-        return lambda v: None if type(v) is str and v in allowed else OPTION_MESSAGE
+    """A check on a pushed value for a question without options: ``None`` if it fits, or
+    the message."""
     if question.type == "number":
         return lambda v: None if type(v) is int else NUMBER_MESSAGE
     if question.type == "date":
@@ -142,21 +134,58 @@ def _answer_check(question) -> Callable[[Any], str | None]:
     return lambda v: None if type(v) is str and len(v) <= 5000 else TEXT_MESSAGE
 
 
+@dataclass(frozen=True)
+class _AnswerChecks:
+    """A form's questions by how their answers are checked: the options of single- and
+    multiple-choice questions, and a check for each of the others."""
+
+    single: dict[str, frozenset[str]]
+    multi: dict[str, frozenset[str]]
+    other: dict[str, Callable[[Any], str | None]]
+
+
 @cache
-def _answer_checks(definition_key: tuple[str, int]) -> dict[str, Callable[[Any], str | None]]:
+def _answer_checks(definition_key: tuple[str, int]) -> _AnswerChecks:
     definition = current_app.extensions["forms"].get(*definition_key)
-    return {qid: _answer_check(question) for qid, question in definition.questions.items()}
+    checks = _AnswerChecks({}, {}, {})
+    for qid, question in definition.questions.items():
+        allowed = frozenset(option.value for option in question.options)
+        if question.type == "multi":
+            checks.multi[qid] = allowed
+        elif allowed:
+            checks.single[qid] = allowed
+        else:
+            checks.other[qid] = _answer_check(question)
+    return checks
+
+
+def _all_options(value: Any, allowed: frozenset[str]) -> bool:
+    try:  # every item one of the options (so a string); an unhashable one is not
+        return type(value) is list and allowed.issuperset(value)
+    except TypeError:
+        return False
 
 
 def check_answers(definition: FormDefinition, answers: Mapping[str, Any]) -> dict[str, list[str]]:
     """Answers must name questions of the form and have values of the question's type."""
     checks = _answer_checks(definition.key)
+    single, multi, other = checks.single, checks.multi, checks.other
     problems: dict[str, list[str]] = {}
     for question_id, value in answers.items():
-        check = checks.get(question_id)
-        message = "Not a question of this form." if check is None else check(value)
-        if message:
-            problems[str(question_id)] = [message]
+        if (allowed := single.get(question_id)) is not None:
+            if type(value) is str and value in allowed:
+                continue
+            message = OPTION_MESSAGE
+        elif (allowed := multi.get(question_id)) is not None:
+            if _all_options(value, allowed):
+                continue
+            message = MULTI_MESSAGE
+        elif (check := other.get(question_id)) is not None:
+            if (message := check(value)) is None:
+                continue
+        else:
+            message = "Not a question of this form."
+        problems[str(question_id)] = [message]
     return problems
 
 

@@ -13,11 +13,14 @@ from datetime import datetime
 import click
 from flask import Flask, current_app
 
+import app.db as app_db
 from app.central import accounts
 from app.central.account_rules import AccountDetails, password_problem
 from app.central.devices import describe_time
+from app.extensions import db
 from app.models.central import PROVIDER_SERVICES, ROLES, TA_LEVELS
 from app.models.field import utcnow
+from app.runtime import tune_gc
 
 
 def _user(email: str):
@@ -47,6 +50,10 @@ def register(app: Flask) -> None:
 
         if nice and hasattr(os, "nice"):
             os.nice(nice)
+        # Everything this process writes it can write again (app.db.SYNCHRONOUS).
+        app_db.SYNCHRONOUS = "NORMAL"
+        db.engine.dispose()
+        tune_gc()
 
         from app.central.ingest import IngestWorker
 

@@ -38,7 +38,7 @@ from app.models import CentralResident, CentralVisit, IngestJob, VisitRevision
 from app.models.field import utcnow
 
 log = logging.getLogger(__name__)
-BATCH = 100
+BATCH = 25
 MAX_ATTEMPTS = 5  # a job that fails this often waits for someone to look at it
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
+from app.db import insert_many
 from app.extensions import db
 from app.formengine import FormDefinition, VisitView
 from app.formengine.evaluation import Outcomes, age_on
@@ -160,9 +161,8 @@ def plan_proposals(items: Iterable[Ingested], now: datetime) -> list[dict]:
 
 
 def insert_proposals(rows: list[dict]) -> None:
-    if rows:
-        # Core, not the ORM's bulk path: a visit makes a dozen rows, and nothing is loaded back.
-        db.session.execute(insert(Referral.__table__), rows)
+    # One executemany, not the ORM's bulk path: a visit makes a dozen rows, none loaded back.
+    insert_many(Referral.__table__, rows)
 
 
 def _with_flag(flags: list[str], flag: str) -> list[str]:
@@ -180,7 +180,7 @@ class _Known:
 
 
 def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
-    rows = []
+    rows, priority = [], item.priority
     findings = [(f, "referral") for f in item.outcomes.referrals]
     findings += [(f, "signpost") for f in item.outcomes.signposts]
     for finding, kind in findings:
@@ -206,7 +206,7 @@ def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
             "reasons": list(finding.reasons),
             "rules": list(finding.rules),
             "consent": consent,
-            "priority": item.priority,
+            "priority": priority,
             "status": status,
             "proposed_at": now,
             "decline_reason": "",
@@ -216,11 +216,13 @@ def _rows_for(item: Ingested, existing: dict, now: datetime) -> list[dict]:
         existing.setdefault((item.resident_id, service), []).append(
             _Known(row["visit_id"], row["status"], row["reasons"])
         )
-    _add_orders(item, rows, existing, now)
+    _add_orders(item, rows, existing, now, priority)
     return rows
 
 
-def _add_orders(item: Ingested, rows: list[dict], existing: dict, now: datetime) -> None:
+def _add_orders(
+    item: Ingested, rows: list[dict], existing: dict, now: datetime, priority: str
+) -> None:
     """Equipment goes to a provider as part of that service's referral: say what is ordered
     in the referral's reasons, and propose the referral if the rules did not."""
     for service, items in item.ordered.items():
@@ -247,7 +249,7 @@ def _add_orders(item: Ingested, rows: list[dict], existing: dict, now: datetime)
                 "reasons": [reason],
                 "rules": ["EQUIPMENT_ORDER"],
                 "consent": consent,
-                "priority": item.priority,
+                "priority": priority,
                 "status": "proposed" if consent == "yes" else "information",
                 "proposed_at": now,
                 "decline_reason": "",

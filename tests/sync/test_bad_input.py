@@ -43,6 +43,9 @@ def valid_push(api: Api) -> dict:
         (b"{not json", "MALFORMED_BODY"),
         (b"[1, 2]", "MALFORMED_BODY"),
         (b"\xff\xfe", "MALFORMED_BODY"),
+        (b'{"protocol": NaN}', "MALFORMED_BODY"),  # NaN and the infinities are not JSON
+        (b'{"protocol": 1, "mutations": [Infinity]}', "MALFORMED_BODY"),
+        (b'{"protocol": 1, "mutations": [-Infinity]}', "MALFORMED_BODY"),
         (b'{"protocol": 2}', "UNSUPPORTED_PROTOCOL"),
         (b'{"protocol": "1"}', "UNSUPPORTED_PROTOCOL"),
     ],
@@ -182,3 +185,18 @@ def test_unknown_api_addresses_and_methods_answer_json(api: Api):
     assert_error(
         api.client.get("/api/v1/sync/push", headers=api.headers()), 405, "METHOD_NOT_ALLOWED"
     )
+
+
+def test_a_number_too_large_for_64_bits_is_refused_as_not_an_integer(api: Api):
+    body = valid_push(api)
+    body["mutations"][0]["revision"] = 2**64
+    response = api.client.post(
+        "/api/v1/sync/push",
+        data=json.dumps(body),
+        headers=api.headers(),
+        content_type="application/json",
+    )
+    [result] = response.json["results"]
+    assert (result["status"], result["code"]) == ("rejected", "RECORD_REJECTED")
+    assert result["errors"] == {"revision": ["Not a valid integer."]}
+    assert nothing_stored(api.app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -143,3 +144,53 @@ def test_the_heartbeat_is_recorded_with_the_clock_offset(api: Api):
         assert device.heartbeat["outbox_length"] == 3
         assert device.oldest_unsynced_since is not None
         assert device.clock_offset_seconds is not None and device.last_sync_at is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "message"),
+    [
+        ("P3", "castle", "Must be one of this question's options."),
+        ("P6", 1, "Must be one of this question's options."),
+        ("P6", ["yes"], "Must be one of this question's options."),
+        ("P9", "stroke", "Must be a list of this question's options."),
+        ("P9", ["stroke", "gout"], "Must be a list of this question's options."),
+        ("P9", ["stroke", 1], "Must be a list of this question's options."),
+        ("P9", [["stroke"]], "Must be a list of this question's options."),
+        ("P9", [{"a": 1}], "Must be a list of this question's options."),
+        ("P10", "3", "Must be a whole number."),
+        ("P10", 2.5, "Must be a whole number."),
+        ("P10", True, "Must be a whole number."),
+        ("P8_DATE", "9/11/2026", "Must be a date, like 2026-11-09."),
+        ("P8_DATE", 20261109, "Must be a date, like 2026-11-09."),
+        ("P4_OTHERS", "x" * 5001, "Must be text of 5,000 characters or fewer."),
+        ("P4_OTHERS", 7, "Must be text of 5,000 characters or fewer."),
+        ("NOT_A_QUESTION", "yes", "Not a question of this form."),
+    ],
+)
+def test_an_answer_that_does_not_fit_its_question_rejects_the_record(
+    api: Api, question, value, message
+):
+    body = visit_body()
+    body["answers"][question] = value
+    [result] = api.push(api.mutation(body)).json["results"]
+    assert (result["status"], result["code"]) == ("rejected", "RECORD_REJECTED")
+    assert result["errors"] == {"body": {"answers": {question: [message]}}}
+    assert count(api.app, CentralVisit) == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("P3", "council_tenant"),
+        ("P9", []),
+        ("P9", ["stroke", "dementia_or_memory"]),
+        ("P10", 0),
+        ("P8_DATE", "2026-11-09"),
+        ("P4_OTHERS", "x" * 5000),
+    ],
+)
+def test_an_answer_that_fits_its_question_is_taken(api: Api, question, value):
+    body = visit_body()
+    body["answers"][question] = value
+    [result] = api.push(api.mutation(body)).json["results"]
+    assert result["status"] == "created", result

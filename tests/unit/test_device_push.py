@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import OutboxEntry, Visit
 from sync import device
 from sync.canonical import canonical_json
-from sync.client import TryLater
+from sync.client import Encoded, TryLater
 from sync.schemas import PROTOCOL
 from tests.support.factories import enrol_offline, make_visit
 
@@ -31,7 +31,7 @@ class RecordingClient:
         self.requests: list[dict] = []
 
     def push(self, body) -> dict:
-        self.requests.append(json.loads(body) if isinstance(body, bytes) else body)
+        self.requests.append(json.loads(body.text) if isinstance(body, Encoded) else body)
         return self.answer(self.requests[-1]["mutations"])
 
 
@@ -152,3 +152,90 @@ def test_one_push_results_are_recorded_on_the_entries_and_their_visits(app, queu
     assert [v.central_revision for v in visits] == [1, 0, 0]
     assert visits[0].received_at.isoformat() == "2026-11-22T09:00:00.123456"
     assert [v.received_at for v in visits[1:]] == [None, None]
+
+
+class ScriptedClient(RecordingClient):
+    """The n-th push gets ``script[n]`` (an exception to raise, or ``None``: every record
+    created); later pushes have every record created."""
+
+    def __init__(self, script: dict[int, Exception]) -> None:
+        super().__init__(lambda mutations: {"results": [created(m) for m in mutations]})
+        self.script = script
+
+    def push(self, body) -> dict:
+        answer = super().push(body)
+        if (failure := self.script.get(len(self.requests))) is not None:
+            raise failure
+        return answer
+
+
+def sent_seqs(client: RecordingClient) -> list[list[int]]:
+    return [[m["seq"] for m in request["mutations"]] for request in client.requests]
+
+
+def test_requests_go_one_at_a_time_in_seq_order_and_each_entry_is_acknowledged_once(
+    app, queued, monkeypatch
+):
+    monkeypatch.setattr(device, "BATCH_RECORDS", 1)
+    client = ScriptedClient({})
+    with app.app_context():
+        seqs = [entry.seq for entry in outbox()]
+        report = device.SyncReport()
+        device.push_all(device.device_state(), client, report)
+        entries = outbox()
+    assert sent_seqs(client) == [[seq] for seq in seqs]
+    assert report.pushed == {"created": 3}
+    assert [(e.state, e.attempts) for e in entries] == [("acknowledged", 1)] * 3
+    # Each request's heartbeat leaves out the entries in flight: its own and the one before.
+    assert [r["heartbeat"]["outbox_length"] for r in client.requests] == [2, 1, 0]
+
+
+def test_too_large_for_the_next_request_sends_what_is_left_in_smaller_batches(
+    app, queued, monkeypatch
+):
+    monkeypatch.setattr(device, "BATCH_RECORDS", 2)
+    client = ScriptedClient({2: device.TooLarge("too large")})
+    with app.app_context():
+        first, second, third = (entry.seq for entry in outbox())
+        device.push_all(device.device_state(), client, device.SyncReport())
+        entries = outbox()
+    # The first two went; the next request (the third alone, batches of two) was too large,
+    # so the third went again in a batch of one.
+    assert sent_seqs(client) == [[first, second], [third], [third]]
+    assert [(e.state, e.attempts) for e in entries] == [
+        ("acknowledged", 1),
+        ("acknowledged", 1),
+        ("acknowledged", 2),
+    ]
+
+
+def test_a_halted_push_stops_there_and_the_request_made_ready_is_never_sent(
+    app, queued, monkeypatch
+):
+    monkeypatch.setattr(device, "BATCH_RECORDS", 1)
+    client = RecordingClient(lambda mutations: {"results": [], "halted_at": mutations[0]["seq"]})
+    with app.app_context():
+        with pytest.raises(TryLater):
+            device.push_all(device.device_state(), client, device.SyncReport())
+        entries = outbox()
+    assert len(client.requests) == 1
+    assert [(e.state, e.attempts) for e in entries] == [("queued", 1), ("queued", 0), ("queued", 0)]
+
+
+def test_when_the_next_request_fails_the_results_of_the_one_before_are_kept(
+    app, queued, monkeypatch
+):
+    monkeypatch.setattr(device, "BATCH_RECORDS", 1)
+    client = ScriptedClient({2: TryLater("office server not reachable")})
+    with app.app_context():
+        with pytest.raises(TryLater):
+            device.push_all(device.device_state(), client, device.SyncReport())
+        entries = outbox()
+        visits = [db.session.get(Visit, entry.visit_id) for entry in entries]
+    assert len(client.requests) == 2
+    assert [(e.state, e.attempts) for e in entries] == [
+        ("acknowledged", 1),
+        ("sent", 1),  # the outcome is unknown: it is sent again next time
+        ("queued", 0),
+    ]
+    assert [v.office_status for v in visits] == ["received", "", ""]
