@@ -6,7 +6,7 @@ tens of thousands of short-lived containers (500 visit bodies, parsed and checke
 the process holds hundreds of thousands of long-lived ones made at start-up (the app, its
 form definitions, SQLAlchemy's metadata, compiled loaders), none of them garbage. So once
 started, a server process freezes what it holds (``gc.freeze``: never walked again) and
-collects the youngest generation every 10,000 containers. Memory is still reclaimed by
+collects the youngest generation every 100,000 containers. Memory is still reclaimed by
 reference counting as before; only cycles wait a little longer. Measured in
 ``bench/sync_bench.py`` (docs/benchmarks.md).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 
-YOUNGEST_THRESHOLD = 10_000
+YOUNGEST_THRESHOLD = 100_000
 
 
 def tune_gc() -> None:
