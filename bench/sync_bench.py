@@ -47,6 +47,7 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app, queries  # noqa: E402
 from app.auth import hash_passphrase  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.runtime import tune_gc  # noqa: E402
 from bench.common import copy_db, open_db, pct, rows  # noqa: E402
 from sync import device  # noqa: E402
 from sync.canonical import sha256_of  # noqa: E402
@@ -407,6 +408,7 @@ def main() -> None:
         help="run central's ingest worker during the push (as deployed) or start it after",
     )
     args = parser.parse_args()
+    tune_gc()  # the device's side runs here: as in the field node's server process (serve)
     began, directory = time.perf_counter(), Path(tempfile.mkdtemp(prefix="hmot-sync-bench-"))
     os.environ["HMOT_INSTANCE_DIR"] = str(directory / "instance")
     load = "load average {:.2f} {:.2f} {:.2f}"

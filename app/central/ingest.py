@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, delete, func, select, update
@@ -40,6 +40,12 @@ from app.models.field import utcnow
 log = logging.getLogger(__name__)
 BATCH = 25
 MAX_ATTEMPTS = 5  # a job that fails this often waits for someone to look at it
+# The worker gives way to pushes: while they keep arriving (the newest job is younger than
+# QUIET) it waits, unless the oldest job has waited MAX_DEFER. Referrals go out only once a
+# team leader approves the visit, so seconds here cost the service nothing, and a device
+# waiting on its push gets the CPU.
+QUIET = timedelta(milliseconds=500)
+MAX_DEFER = timedelta(seconds=30)
 
 
 def queue_jobs(jobs: Sequence[dict]) -> None:
@@ -128,6 +134,18 @@ def retry_stuck() -> int:
             .values(attempts=0, last_error="")
         )
     return result.rowcount
+
+
+def giving_way(now: datetime) -> bool:
+    """Whether the worker should wait for pushes to stop arriving: the newest job was queued
+    less than QUIET ago and the oldest less than MAX_DEFER ago."""
+    first = select(IngestJob.queued_at).where(IngestJob.attempts < MAX_ATTEMPTS).limit(1)
+    newest = db.session.scalar(first.order_by(IngestJob.id.desc()))
+    oldest = db.session.scalar(first.order_by(IngestJob.id))
+    db.session.rollback()
+    if newest is None or oldest is None:
+        return False
+    return now - newest < QUIET and now - oldest < MAX_DEFER
 
 
 def _pending(limit: int) -> list:
@@ -265,6 +283,9 @@ class IngestWorker(BackgroundThread):
             done = 0
             try:
                 with self.app.app_context():
+                    if giving_way(utcnow()):
+                        self.wait(QUIET.total_seconds())
+                        continue
                     done = process_pending()
             except Exception as error:
                 log.error("ingest worker: unexpected %s", _name(error))
