@@ -235,15 +235,25 @@ class _Batch:
             and isinstance(raw["body"].get("resident"), Mapping)
         } - {None}
         self.stored: dict[uuid.UUID, tuple[str, dict]] = {
-            row.mutation_id: (row.fingerprint, row.result)
-            for row in db.session.scalars(
-                select(SyncMutation).where(SyncMutation.mutation_id.in_(mutation_ids))
+            mutation_id: (fingerprint, result)
+            for mutation_id, fingerprint, result in db.session.execute(
+                select(
+                    SyncMutation.mutation_id, SyncMutation.fingerprint, SyncMutation.result
+                ).where(SyncMutation.mutation_id.in_(mutation_ids))
             )
         }
+        visit = CentralVisit
         self.visits: dict[uuid.UUID, _VisitState] = {
             row.id: _VisitState(row.user_id, row.revision, row.sha256, row.status, row.received_at)
-            for row in db.session.scalars(
-                select(CentralVisit).where(CentralVisit.id.in_(visit_ids))
+            for row in db.session.execute(
+                select(
+                    visit.id,
+                    visit.user_id,
+                    visit.revision,
+                    visit.sha256,
+                    visit.status,
+                    visit.received_at,
+                ).where(visit.id.in_(visit_ids))
             )
         }
         self.known_residents = set(

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.central import ingest, referrals
+from app.db import write_transaction
 from app.extensions import db
 from app.models import CentralVisit, IngestJob, Referral
 from tests.support.accounts import PASSWORD
@@ -258,3 +260,42 @@ def test_what_is_logged_of_a_failure_is_the_error_class_never_its_message(
         ingest.process_pending()
     assert "ValueError" in caplog.text
     assert secret not in caplog.text
+
+
+def queued_at(app, *moments) -> None:
+    """Set the waiting jobs' queue times, oldest first."""
+    with app.app_context(), write_transaction():
+        for job_id, moment in zip(
+            db.session.scalars(select(IngestJob.id).order_by(IngestJob.id)), moments, strict=True
+        ):
+            db.session.execute(
+                update(IngestJob).where(IngestJob.id == job_id).values(queued_at=moment)
+            )
+
+
+def test_the_worker_gives_way_while_pushes_keep_arriving_but_never_for_long(work):
+    now = datetime(2026, 11, 22, 9, 0, 0)
+    with work.app.app_context():
+        assert not ingest.giving_way(now)  # nothing waiting
+    work.push(story_body(), story_body())
+    moment = lambda seconds: now - timedelta(seconds=seconds)  # noqa: E731
+
+    queued_at(work.app, moment(5), moment(0.1))  # the last push a moment ago
+    with work.app.app_context():
+        assert ingest.giving_way(now)
+    queued_at(work.app, moment(5), moment(ingest.QUIET.total_seconds() + 0.1))  # quiet now
+    with work.app.app_context():
+        assert not ingest.giving_way(now)
+    queued_at(work.app, moment(ingest.MAX_DEFER.total_seconds() + 1), moment(0.1))  # too long
+    with work.app.app_context():
+        assert not ingest.giving_way(now)
+
+
+def test_a_job_no_longer_tried_does_not_make_the_worker_give_way(work):
+    now = datetime(2026, 11, 22, 9, 0, 0)
+    work.push(story_body())
+    queued_at(work.app, now)
+    with work.app.app_context(), write_transaction():
+        db.session.execute(update(IngestJob).values(attempts=ingest.MAX_ATTEMPTS))
+    with work.app.app_context():
+        assert not ingest.giving_way(now)

@@ -1,10 +1,11 @@
 """Central as the Procfile runs it: the web process answers pushes, and a ``central work``
 process makes the referrals. Receipts never wait for referrals, and while the worker is down
 (SIGKILL) visits still arrive and are kept: started again, it makes every one (real
-processes)."""
+processes). The worker runs below the web process's CPU priority."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from tests.integration.conftest import make_pair, rows
@@ -30,6 +31,11 @@ def test_a_separate_worker_makes_the_referrals_and_a_killed_one_loses_nothing(tm
         wait_until_processed(central)
         assert rows(central.db_path, STATUS) == [("received", 2)]
         assert rows(central.db_path, REFERRED) == [(2,)]
+        # It works at a lower CPU priority than the web process, which answers devices.
+        web, worker = (
+            os.getpriority(os.PRIO_PROCESS, p.pid) for p in (central.process, central.worker)
+        )
+        assert worker == min(web + 19, 19)
 
         central.kill_worker()  # SIGKILL: visits keep arriving, nobody makes referrals
         pair.complete_visits(3)
