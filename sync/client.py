@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import requests
 
 TIMEOUT = (5.0, float(os.environ.get("HMOT_SYNC_READ_TIMEOUT", "30")))
@@ -120,7 +121,7 @@ class SyncClient:
         status = response.status_code
         if status in (200, 201):
             try:
-                return response.json()
+                return orjson.loads(response.content)
             except ValueError:
                 raise TryLater("office server sent an unreadable answer") from None
         code, message = _error(response)
