@@ -449,8 +449,8 @@ def main() -> None:
                 central.stop()
             after = raw_ceiling(fresh, directory, tables)
             ceilings[batch] = ceiling = (before + after) / 2
-            print(f"  ceiling (raw sqlite3, median of 3): {before:,.0f}/s before, {after:,.0f}/s", end="")
-            print(f" after, mean {ceiling:,.0f} visits/s")
+            print(f"  ceiling (raw sqlite3, median of 3): {before:,.0f}/s before, ", end="")
+            print(f"{after:,.0f}/s after, mean {ceiling:,.0f} visits/s")
             timed["rate"] = timed["visits"] / (timed["ns"] / 1e9)
             print_push(batch, timed, args.visits, ceiling)
         print("  checked after each run: central holds exactly the acknowledged visits (visit,")
