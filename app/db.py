@@ -9,10 +9,11 @@ then writes takes the write lock up front and never fails with SQLITE_BUSY half 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -47,9 +48,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def json_text(value: Any) -> str:
-    """JSON columns' serialiser (``SQLALCHEMY_ENGINE_OPTIONS``): orjson, compact UTF-8,
-    keys that are not strings written as strings, as ``json.dumps`` writes them."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    """JSON text, as JSON columns store it (``SQLALCHEMY_ENGINE_OPTIONS``) and the push
+    answers: orjson, compact UTF-8, keys that are not strings written as strings (as
+    marshmallow's errors for list items are keyed 0, 1 …). What orjson cannot write (an
+    integer beyond 64 bits, a lone surrogate) ``json.dumps`` writes, as it always has."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
 
 
 @event.listens_for(Engine, "begin")
@@ -77,14 +83,18 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
         while True:
             try:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
+                break
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too
+                if not busy or time.monotonic() > deadline:
                     # As SQLAlchemy raises a failed statement, so callers see one kind of error.
                     raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
             time.sleep(LOCK_POLL_SECONDS)
-    finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except BaseException:
+        with suppress(sqlite3.Error):  # a broken connection must not hide the first error
+            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        raise
+    dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 @contextmanager
@@ -110,6 +120,7 @@ class _CompiledInsert:
     sql: str
     names: tuple[str, ...]  # the columns in the order the statement takes them
     processors: tuple[Callable[[Any], Any] | None, ...]
+    none_too: tuple[bool, ...]  # the processor also takes None (JSON stores it as null)
     positional: bool
 
 
@@ -125,7 +136,8 @@ def _compiled_insert(
         None if name in as_is else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         for name in names
     )
-    return _CompiledInsert(compiled.string, names, processors, bool(compiled.positional))
+    none_too = tuple(bool(getattr(table.c[n].type, "should_evaluate_none", False)) for n in names)
+    return _CompiledInsert(compiled.string, names, processors, none_too, bool(compiled.positional))
 
 
 def insert_many(table: Table, rows: list[dict[str, Any]], as_is: Iterable[str] = ()) -> None:
@@ -143,7 +155,7 @@ def insert_many(table: Table, rows: list[dict[str, Any]], as_is: Iterable[str] =
         return
     connection = db.session.connection()
     compiled = _compiled_insert(table, tuple(rows[0]), frozenset(as_is), connection.dialect)
-    names, processors = compiled.names, compiled.processors
+    names, processors, none_too = compiled.names, compiled.processors, compiled.none_too
     seen: list[Any] = [_NOTHING] * len(names)
     done: list[Any] = [None] * len(names)
     params: list = []
@@ -151,7 +163,7 @@ def insert_many(table: Table, rows: list[dict[str, Any]], as_is: Iterable[str] =
         values = []
         for i, name in enumerate(names):
             value, process = row[name], processors[i]
-            if process is not None and value is not None:
+            if process is not None and (value is not None or none_too[i]):
                 if value is not seen[i]:
                     seen[i], done[i] = value, process(value)
                 value = done[i]

@@ -398,8 +398,6 @@ def print_push(batch: int, timed: dict, total: int, ceiling: float) -> None:
 
 
 def main() -> None:
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=10_000)
     parser.add_argument("--pull-sizes", type=int, nargs=2, default=[1_000, 100_000])

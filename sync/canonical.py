@@ -4,10 +4,11 @@ Sorted keys, no insignificant whitespace, UTF-8. The same body gives the same ha
 device and on central, so a replay is recognised and a changed body is not mistaken for one.
 
 orjson writes it, byte for byte what the standard library's ``json.dumps(sort_keys=True,
-separators=(",", ":"), ensure_ascii=False)`` writes for strings, integers, booleans and null,
-which is all a visit body holds. Floats are written orjson's way (shortest round trip, as
-``0.00001`` where the standard library writes ``1e-05``); no valid body has one, so no stored
-hash depends on it. What orjson cannot write (an integer beyond 64 bits, a lone surrogate)
+separators=(",", ":"), ensure_ascii=False)`` writes for strings, integers, booleans and null.
+A float (only an order's measurements may hold one) is written the same way too, except
+below 0.0001, where orjson writes ``0.00001`` and ``1e-7`` and the standard library ``1e-05``
+and ``1e-07``: a tablet on older code would hash such a body differently and have it
+refused as a hash mismatch. What orjson cannot write (an integer beyond 64 bits, a lone surrogate)
 the standard library writes. NaN and the infinities are not JSON and are never read.
 """
 

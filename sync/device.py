@@ -16,7 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -329,9 +329,10 @@ def _next_batch(limit: int, after: int = 0) -> list[Row]:
 def _fitting(entries: list[Row]) -> int:
     """How many of the entries fit in BATCH_BYTES of canonical JSON; at least one.
 
-    The stored text is ``json.dumps`` output, which is never shorter than the canonical JSON
-    of the same value (it adds spaces and escapes non-ASCII), so when the stored texts fit,
-    the canonical ones do and no body needs parsing to know it.
+    The stored text (``app.db.json_text``, or ``json.dumps`` before it) is never shorter than
+    the canonical JSON of the same value (the same compact text with the keys in another
+    order, or with spaces and escaped non-ASCII), so when the stored texts fit, the
+    canonical ones do and no body needs parsing to know it.
     """
     if sum(len(entry.body.encode()) for entry in entries) <= BATCH_BYTES:
         return len(entries)
@@ -410,9 +411,13 @@ def push_all(state: DeviceState, client: SyncClient, report: SyncReport) -> floa
         request = _request(state, limit)
         while True:
             in_flight = http.submit(client.push, request.body)
-            _record(answered, request.seqs, report)
-            answered = None
-            following = _request(state, limit, request) if request.seqs else None
+            try:
+                _record(answered, request.seqs, report)
+                answered = None
+                following = _request(state, limit, request) if request.seqs else None
+            except BaseException:
+                wait([in_flight])  # its entries have no result recorded: they go again
+                raise
             try:
                 response = in_flight.result()
             except TooLarge:

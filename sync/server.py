@@ -291,7 +291,9 @@ class _Batch:
         if stored is not None:
             if stored[0] != fingerprint:
                 return _rejected(raw, "KEY_REUSED")
-            return {**stored[1], "status": "unchanged", "replayed": True, "seq": raw["seq"]}
+            # The stored result again: a receipt as ``unchanged``, a refusal as it was.
+            status = "unchanged" if "receipt" in stored[1] else stored[1]["status"]
+            return {**stored[1], "status": status, "replayed": True, "seq": raw["seq"]}
         result = self.decide(raw, mutation, body_sha, body_json)
         self.stored[mutation["mutation_id"]] = (fingerprint, result)
         self.mutations.append(

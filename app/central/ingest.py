@@ -145,7 +145,9 @@ def giving_way(now: datetime) -> bool:
     db.session.rollback()
     if newest is None or oldest is None:
         return False
-    return now - newest < QUIET and now - oldest < MAX_DEFER
+    # A queue time ahead of the clock (the clock stepped back) counts as old, not as new.
+    zero = timedelta(0)
+    return zero <= now - newest < QUIET and zero <= now - oldest < MAX_DEFER
 
 
 def _pending(limit: int) -> list:

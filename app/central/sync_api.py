@@ -10,7 +10,6 @@ import uuid
 import zlib
 from typing import Any
 
-import orjson
 from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -18,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.central import accounts, ingest
-from app.db import write_transaction
+from app.db import json_text, write_transaction
 from app.extensions import csrf, db
 from app.models import Device
 from app.models.field import utcnow
@@ -172,13 +171,12 @@ def push():
         counts,
         outcome.halted_at,
     )
-    # orjson: a push's answer holds a result per record (hundreds), like its request.
     answer = {
         "results": outcome.results,
         "halted_at": outcome.halted_at,
         "server_time": server.iso(utcnow()),
     }
-    return current_app.response_class(orjson.dumps(answer), mimetype="application/json")
+    return current_app.response_class(json_text(answer), mimetype="application/json")
 
 
 @bp.get("/sync/pull")

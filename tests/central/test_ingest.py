@@ -289,6 +289,9 @@ def test_the_worker_gives_way_while_pushes_keep_arriving_but_never_for_long(work
     queued_at(work.app, moment(ingest.MAX_DEFER.total_seconds() + 1), moment(0.1))  # too long
     with work.app.app_context():
         assert not ingest.giving_way(now)
+    queued_at(work.app, moment(-60), moment(-30))  # queued "in the future": the clock went back
+    with work.app.app_context():
+        assert not ingest.giving_way(now)
 
 
 def test_a_job_no_longer_tried_does_not_make_the_worker_give_way(work):

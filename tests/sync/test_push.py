@@ -194,3 +194,18 @@ def test_an_answer_that_fits_its_question_is_taken(api: Api, question, value):
     body["answers"][question] = value
     [result] = api.push(api.mutation(body)).json["results"]
     assert result["status"] == "created", result
+
+
+def test_a_refused_list_item_is_reported_by_its_position_and_a_replay_refuses_it_again(api: Api):
+    body = visit_body()
+    body["orders"] = [{"id": str(uuid.uuid4()), "quantity": "two"}]  # and much else missing
+    mutation = api.mutation(body)
+    response = api.push(mutation)
+    assert response.status_code == 200
+    [result] = response.json["results"]
+    assert (result["status"], result["code"]) == ("rejected", "RECORD_REJECTED")
+    assert result["errors"]["orders"]["0"]["quantity"] == ["Not a valid integer."], result
+    # The answer was lost, say, and the tablet sends the record again: the same refusal.
+    [again] = api.push(mutation).json["results"]
+    assert again == {**result, "replayed": True}
+    assert count(api.app, CentralVisit) == 0

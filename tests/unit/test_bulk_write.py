@@ -5,6 +5,7 @@ orjson, and a server process tunes its garbage collector."""
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
 import threading
 import time
@@ -41,6 +42,7 @@ COLUMNS = lambda: [  # noqa: E731 - a fresh set of columns per table
     Column("at", DateTime),
     Column("day", Date),
     Column("facts", JSON),
+    Column("extra", JSON),
     Column("done", Boolean),
     Column("name", String(40), default="nameless"),
 ]
@@ -59,6 +61,7 @@ def probe_rows() -> list[dict]:
             "at": at,
             "day": date(2026, 1, 1 + i),
             "facts": {"given_name": "Zoë", "n": i, "list": [1, None, "🙂"], 3: "three"},
+            "extra": None if i % 2 else ["x"],  # a JSON column's None is JSON null, not NULL
             "done": i % 2 == 0,
             "name": f"row {i}",
         }
@@ -159,6 +162,18 @@ def test_a_writer_gives_up_at_the_busy_timeout_with_sqlalchemys_error(probes, mo
 
 def test_json_columns_are_written_compact_in_utf8_with_keys_as_strings():
     assert json_text({"name": "Zoë", 1: [True, None]}) == '{"name":"Zoë","1":[true,null]}'
+
+
+def test_what_orjson_cannot_write_json_columns_write_as_they_always_did():
+    for value in ({"n": 2**70}, {"key": "\ud800"}):
+        assert json_text(value) == json.dumps(value)
+
+
+def test_none_in_a_json_column_is_stored_as_json_null_as_sqlalchemy_stores_it(probes):
+    with write_transaction():
+        insert_many(BY_HELPER, probe_rows())
+    kinds = db.session.execute(text("SELECT typeof(extra), extra FROM probe_helper ORDER BY id"))
+    assert [tuple(row) for row in kinds][:2] == [("text", '["x"]'), ("text", "null")]
 
 
 def test_a_server_process_freezes_what_it_started_with_and_collects_less_often():

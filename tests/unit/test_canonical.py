@@ -80,3 +80,10 @@ def test_a_number_beyond_64_bits_is_read_as_a_float_which_no_integer_field_takes
 def test_what_is_not_json_is_refused(data):
     with pytest.raises(ValueError):
         read_json(data)
+
+
+def test_floats_are_written_as_the_standard_library_writes_them_from_a_ten_thousandth_up():
+    rng = random.Random(7)
+    for _ in range(20_000):
+        value = {"step_height_mm": 10 ** rng.uniform(-4, 30) * rng.choice([1, -1])}
+        assert canonical_json(value) == standard(value), value

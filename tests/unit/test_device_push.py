@@ -4,6 +4,8 @@ canonical JSON size of their bodies, and a page of results lands on the entries 
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from datetime import UTC
 
@@ -161,12 +163,22 @@ class ScriptedClient(RecordingClient):
     def __init__(self, script: dict[int, Exception]) -> None:
         super().__init__(lambda mutations: {"results": [created(m) for m in mutations]})
         self.script = script
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
 
     def push(self, body) -> dict:
-        answer = super().push(body)
-        if (failure := self.script.get(len(self.requests))) is not None:
-            raise failure
-        return answer
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.05)  # long enough for a second request to overlap, were one sent
+            answer = super().push(body)
+            if (failure := self.script.get(len(self.requests))) is not None:
+                raise failure
+            return answer
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
 
 def sent_seqs(client: RecordingClient) -> list[list[int]]:
@@ -184,6 +196,7 @@ def test_requests_go_one_at_a_time_in_seq_order_and_each_entry_is_acknowledged_o
         device.push_all(device.device_state(), client, report)
         entries = outbox()
     assert sent_seqs(client) == [[seq] for seq in seqs]
+    assert client.most_in_flight == 1  # never two requests at once
     assert report.pushed == {"created": 3}
     assert [(e.state, e.attempts) for e in entries] == [("acknowledged", 1)] * 3
     # Each request's heartbeat leaves out the entries in flight: its own and the one before.
