@@ -146,32 +146,36 @@ def insert_many(table: Table, rows: list[dict[str, Any]], as_is: Iterable[str] =
 
     What ``session.execute(insert(table), rows)`` does, for a hot path: the statement is
     compiled by SQLAlchemy for the engine's dialect once, and each value goes through its
-    column type's own bind processor; only the per-row bookkeeping is left out. A value that
-    is the same object as the row before's (a batch's one timestamp) is processed once.
-    Columns in ``as_is`` are already in their database form (JSON text, say). Columns with
-    Python-side defaults must be given.
+    column type's own bind processor; only the per-row bookkeeping is left out. Values are
+    processed a column at a time, and a column whose rows all hold the same object (a batch's
+    one timestamp) is processed once. Columns in ``as_is`` are already in their database
+    form (JSON text, say). Columns with Python-side defaults must be given.
     """
     if not rows:
         return
     connection = db.session.connection()
     compiled = _compiled_insert(table, tuple(rows[0]), frozenset(as_is), connection.dialect)
-    names, processors, none_too = compiled.names, compiled.processors, compiled.none_too
-    seen: list[Any] = [_NOTHING] * len(names)
-    done: list[Any] = [None] * len(names)
-    params: list = []
-    for row in rows:
-        values = []
-        for i, name in enumerate(names):
-            value, process = row[name], processors[i]
-            if process is not None and (value is not None or none_too[i]):
-                if value is not seen[i]:
-                    seen[i], done[i] = value, process(value)
-                value = done[i]
-            values.append(value)
-        params.append(
-            tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
+    columns = [
+        _processed([row[name] for row in rows], process, none_too)
+        for name, process, none_too in zip(
+            compiled.names, compiled.processors, compiled.none_too, strict=True
         )
+    ]
+    params: list = list(zip(*columns, strict=True))
+    if not compiled.positional:
+        params = [dict(zip(compiled.names, values, strict=True)) for values in params]
     connection.exec_driver_sql(compiled.sql, params)
 
 
-_NOTHING = object()
+def _processed(values: list, process: Callable[[Any], Any] | None, none_too: bool) -> list:
+    """One column's values in their database form."""
+    if process is None:
+        return values
+    first = values[0]
+    if all(value is first for value in values):
+        return [first if first is None and not none_too else process(first)] * len(values)
+    if none_too:
+        return list(map(process, values))
+    return [None if value is None else process(value) for value in values]
+
+

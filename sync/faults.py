@@ -47,7 +47,13 @@ def at(point: str) -> None:
         time.sleep(float(argument or 5))
 
 
-def on_apply(body: dict[str, Any]) -> None:
+def poison() -> str | None:
+    """The text of the ``poison`` fault, if it is set: read once per push, not per record."""
     name, argument = _fault()
-    if name == "poison" and argument in {str(v) for v in body.get("answers", {}).values()}:
+    return argument if name == "poison" else None
+
+
+def on_apply(body: dict[str, Any], text: str | None) -> None:
+    """Fail the record if its answers contain ``text`` (from ``poison()``)."""
+    if text is not None and text in {str(v) for v in body.get("answers", {}).values()}:
         raise RuntimeError("poison record (injected fault)")

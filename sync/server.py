@@ -224,7 +224,9 @@ class _Batch:
 
     def __init__(self, device: Device, now: datetime, raws: list) -> None:
         self.device, self.now = device, now
+        self.device_id, self.user_id = device.id, device.user_id  # read once, not per record
         self.forms = current_app.extensions["forms"]
+        self.poison = faults.poison()
         mappings = [raw for raw in raws if isinstance(raw, Mapping)]
         mutation_ids = {_uuid(raw.get("mutation_id")) for raw in mappings} - {None}
         visit_ids = {_uuid(raw.get("visit_id")) for raw in mappings} - {None}
@@ -299,7 +301,7 @@ class _Batch:
         self.mutations.append(
             {
                 "mutation_id": mutation["mutation_id"],
-                "device_id": self.device.id,
+                "device_id": self.device_id,
                 "device_seq": mutation["seq"],
                 "fingerprint": fingerprint,
                 "result": result,
@@ -332,12 +334,12 @@ class _Batch:
         problems |= _check_consents(definition, body["consents"])
         if problems:
             return _rejected(raw, "RECORD_REJECTED", {"body": {"answers": problems}})
-        faults.on_apply(body)
+        faults.on_apply(body, self.poison)
 
         visit_id = mutation["visit_id"]
         state = self.visits.get(visit_id)
         revision, base = mutation["revision"], mutation["base_revision"]
-        if state is not None and state.user_id != self.device.user_id:
+        if state is not None and state.user_id != self.user_id:
             return _rejected(raw, "NOT_PERMITTED")
         current = state.revision if state else 0
         if state is not None and revision == current:
@@ -351,7 +353,7 @@ class _Batch:
 
         status = "created" if state is None else "revised"
         if state is None:
-            state = _VisitState(self.device.user_id, 0, "", "", self.now, new=True)
+            state = _VisitState(self.user_id, 0, "", "", self.now, new=True)
             self.visits[visit_id] = state
         state.revision, state.sha256 = revision, mutation["sha256"]
         state.status, state.received_at = "processing", self.now
@@ -387,7 +389,7 @@ class _Batch:
         row.update(
             user_id=state.user_id,
             resident_id=resident["id"],
-            device_id=self.device.id,
+            device_id=self.device_id,
             district=resident["district"],
             setting=visit_fields["setting"],
             kind=visit_fields["kind"],
@@ -410,7 +412,7 @@ class _Batch:
                 "revision": revision,
                 "sha256": mutation["sha256"],
                 "body": body_json.decode(),
-                "device_id": self.device.id,
+                "device_id": self.device_id,
                 "mutation_id": mutation["mutation_id"],
                 "device_time": device_time,
                 "server_time": self.now,
@@ -420,8 +422,8 @@ class _Batch:
         self.audits.append(
             {
                 "at": self.now,
-                "actor_id": self.device.user_id,
-                "device_id": self.device.id,
+                "actor_id": self.user_id,
+                "device_id": self.device_id,
                 "action": f"visit_{status}",
                 "record_type": "visit",
                 "record_id": str(visit_id),
@@ -482,7 +484,7 @@ class _Batch:
                 [
                     {
                         "server_seq": first + n,
-                        "user_id": self.device.user_id,
+                        "user_id": self.user_id,
                         "kind": "visit.received",
                         "record_id": str(visit_id),
                         "payload": receipt,
