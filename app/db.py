@@ -177,5 +177,3 @@ def _processed(values: list, process: Callable[[Any], Any] | None, none_too: boo
     if none_too:
         return list(map(process, values))
     return [None if value is None else process(value) for value in values]
-
-
