@@ -225,6 +225,7 @@ class _Batch:
     def __init__(self, device: Device, now: datetime, raws: list) -> None:
         self.device, self.now = device, now
         self.device_id, self.user_id = device.id, device.user_id  # read once, not per record
+        self.now_iso = iso(now)
         self.forms = current_app.extensions["forms"]
         self.poison = faults.poison()
         mappings = [raw for raw in raws if isinstance(raw, Mapping)]
@@ -268,7 +269,7 @@ class _Batch:
         self.revisions: list[dict] = []
         self.mutations: list[dict] = []
         self.audits: list[dict] = []
-        self.changes: list[tuple[uuid.UUID, dict]] = []
+        self.changes: list[dict] = []  # the receipts of the records that changed a visit
         self.jobs: list[dict] = []
         self.order_rows: dict[uuid.UUID, list[dict]] = {}
 
@@ -280,10 +281,11 @@ class _Batch:
         # The canonical text is hashed, and stored as the revision's body: serialised once.
         body_json = canonical_json(mutation["body"])
         body_sha = hashlib.sha256(body_json).hexdigest()
+        visit_text = str(mutation["visit_id"])
         fingerprint = sha256_of(
             [
                 raw["type"],
-                str(mutation["visit_id"]),
+                visit_text,
                 raw["revision"],
                 raw["base_revision"],
                 body_sha,
@@ -296,7 +298,7 @@ class _Batch:
             # The stored result again: a receipt as ``unchanged``, a refusal as it was.
             status = "unchanged" if "receipt" in stored[1] else stored[1]["status"]
             return {**stored[1], "status": status, "replayed": True, "seq": raw["seq"]}
-        result = self.decide(raw, mutation, body_sha, body_json)
+        result = self.decide(raw, mutation, body_sha, body_json, visit_text)
         self.stored[mutation["mutation_id"]] = (fingerprint, result)
         self.mutations.append(
             {
@@ -310,7 +312,9 @@ class _Batch:
         )
         return result
 
-    def decide(self, raw: Mapping, mutation: dict, body_sha: str, body_json: bytes) -> dict:
+    def decide(
+        self, raw: Mapping, mutation: dict, body_sha: str, body_json: bytes, visit_text: str
+    ) -> dict:
         try:
             body = fastload.load(VISIT_BODY, LOAD_VISIT_BODY, mutation["body"])
         except ValidationError as error:
@@ -344,7 +348,7 @@ class _Batch:
         current = state.revision if state else 0
         if state is not None and revision == current:
             if state.sha256 == mutation["sha256"]:
-                return self.receipt(raw, visit_id, state, "unchanged")
+                return self.receipt(raw, visit_text, state, "unchanged")
             return self.conflict(raw, state)
         if base != current or revision != current + 1:
             return self.conflict(raw, state)
@@ -426,23 +430,24 @@ class _Batch:
                 "device_id": self.device_id,
                 "action": f"visit_{status}",
                 "record_type": "visit",
-                "record_id": str(visit_id),
+                "record_id": visit_text,
                 "note": f"revision {revision}",
             }
         )
-        result = self.receipt(raw, visit_id, state, status)
+        result = self.receipt(raw, visit_text, state, status)
         if ordered.rejected:
             # Kept with the receipt, so the tablet shows which orders were refused and why.
             result["receipt"]["orders_rejected"] = ordered.rejected
-        self.changes.append((visit_id, result["receipt"]))
+        self.changes.append(result["receipt"])
         return result
 
-    def receipt(self, raw: Mapping, visit_id, state: _VisitState, status: str) -> dict:
+    def receipt(self, raw: Mapping, visit_text: str, state: _VisitState, status: str) -> dict:
+        received = state.received_at
         receipt = {
-            "visit_id": str(visit_id),
+            "visit_id": visit_text,
             "revision": state.revision,
             "sha256": state.sha256,
-            "received_at": iso(state.received_at),
+            "received_at": self.now_iso if received is self.now else iso(received),
         }
         return _result(raw, status, receipt=receipt)
 
@@ -486,11 +491,11 @@ class _Batch:
                         "server_seq": first + n,
                         "user_id": self.user_id,
                         "kind": "visit.received",
-                        "record_id": str(visit_id),
+                        "record_id": receipt["visit_id"],
                         "payload": receipt,
                         "at": self.now,
                     }
-                    for n, (visit_id, receipt) in enumerate(self.changes)
+                    for n, receipt in enumerate(self.changes)
                 ],
             )
         insert_many(SyncMutation.__table__, self.mutations)

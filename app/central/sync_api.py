@@ -147,15 +147,15 @@ def enrol():
 @bp.post("/sync/push")
 def push():
     body = _json_body()
-    device = _device()
+    device_id = _device().id  # kept: the commit expires the device object
     payload = _load(PUSH_REQUEST, body, LOAD_PUSH_REQUEST)
-    if payload["device_id"] != device.id:
+    if payload["device_id"] != device_id:
         raise SyncError("NOT_PERMITTED", detail={"device_id": ["Not this token's device."]})
     with write_transaction():
         # One push per device at a time: on PostgreSQL the row lock makes a second push
         # wait; on SQLite the write lock taken at BEGIN IMMEDIATE already does.
         device = db.session.scalars(
-            select(Device).where(Device.id == device.id).with_for_update()
+            select(Device).where(Device.id == device_id).with_for_update()
         ).one()
         outcome = server.apply_push(device, payload)
         faults.at("before_commit")
@@ -166,7 +166,7 @@ def push():
         counts[result["status"]] = counts.get(result["status"], 0) + 1
     current_app.logger.info(
         "push device=%s mutations=%d results=%s halted_at=%s",
-        device.id,
+        device_id,
         len(payload["mutations"]),
         counts,
         outcome.halted_at,
