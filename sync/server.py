@@ -137,17 +137,20 @@ def _answer_check(question) -> Callable[[Any], str | None]:
 @dataclass(frozen=True)
 class _AnswerChecks:
     """A form's questions by how their answers are checked: the options of single- and
-    multiple-choice questions, and a check for each of the others."""
+    multiple-choice questions, and a check for each of the others; and the referrals a
+    consent may name."""
 
     single: dict[str, frozenset[str]]
     multi: dict[str, frozenset[str]]
     other: dict[str, Callable[[Any], str | None]]
+    referrals: frozenset[str]
 
 
 @cache
 def _answer_checks(definition_key: tuple[str, int]) -> _AnswerChecks:
     definition = current_app.extensions["forms"].get(*definition_key)
-    checks = _AnswerChecks({}, {}, {})
+    referrals = frozenset(o.id for o in definition.outputs.values() if o.kind == "referral")
+    checks = _AnswerChecks({}, {}, {}, referrals)
     for qid, question in definition.questions.items():
         allowed = frozenset(option.value for option in question.options)
         if question.type == "multi":
@@ -190,7 +193,9 @@ def check_answers(definition: FormDefinition, answers: Mapping[str, Any]) -> dic
 
 
 def _check_consents(definition: FormDefinition, consents: Mapping[str, str]) -> dict:
-    referrals = {o.id for o in definition.outputs.values() if o.kind == "referral"}
+    referrals = _answer_checks(definition.key).referrals
+    if referrals.issuperset(consents):
+        return {}
     return {key: ["Not a referral of this form."] for key in consents if key not in referrals}
 
 
@@ -206,11 +211,20 @@ class _VisitState:
     new: bool = False
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
+def _load_mutation(raw: Any) -> dict | ValidationError:
+    """A record's envelope, loaded, or why it cannot be."""
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+        return fastload.load(MUTATION, LOAD_MUTATION, raw)
+    except ValidationError as error:
+        return error
+
+
+def _load_body(mutation: dict) -> dict | ValidationError:
+    """A record's visit body, loaded, or why it cannot be."""
+    try:
+        return fastload.load(VISIT_BODY, LOAD_VISIT_BODY, mutation["body"])
+    except ValidationError as error:
+        return error
 
 
 class _Batch:
@@ -228,15 +242,22 @@ class _Batch:
         self.now_iso = iso(now)
         self.forms = current_app.extensions["forms"]
         self.poison = faults.poison()
-        mappings = [raw for raw in raws if isinstance(raw, Mapping)]
-        mutation_ids = {_uuid(raw.get("mutation_id")) for raw in mappings} - {None}
-        visit_ids = {_uuid(raw.get("visit_id")) for raw in mappings} - {None}
-        resident_ids = {
-            _uuid(((raw.get("body") or {}).get("resident") or {}).get("id"))
-            for raw in mappings
-            if isinstance(raw.get("body"), Mapping)
-            and isinstance(raw["body"].get("resident"), Mapping)
-        } - {None}
+        # Each record's envelope is loaded once, here: its ids say what to read up front.
+        # Each record is loaded once, here: its ids say what to read up front.
+        self.envelopes: list[dict | ValidationError] = []
+        self.bodies: list[dict | ValidationError | None] = []
+        for raw in raws:
+            try:
+                envelope = _load_mutation(raw)
+                body = None if isinstance(envelope, ValidationError) else _load_body(envelope)
+            except Exception:  # loaded again in its turn, where the error halts the batch
+                break
+            self.envelopes.append(envelope)
+            self.bodies.append(body)
+        loaded = [m for m in self.envelopes if not isinstance(m, ValidationError)]
+        mutation_ids = {mutation["mutation_id"] for mutation in loaded}
+        visit_ids = {mutation["visit_id"] for mutation in loaded}
+        resident_ids = {body["resident"]["id"] for body in self.bodies if isinstance(body, dict)}
         self.stored: dict[uuid.UUID, tuple[str, dict]] = {
             mutation_id: (fingerprint, result)
             for mutation_id, fingerprint, result in db.session.execute(
@@ -273,11 +294,12 @@ class _Batch:
         self.jobs: list[dict] = []
         self.order_rows: dict[uuid.UUID, list[dict]] = {}
 
-    def __call__(self, raw: Mapping) -> dict:
-        try:
-            mutation = fastload.load(MUTATION, LOAD_MUTATION, raw)
-        except ValidationError as error:
-            return _rejected(raw, "RECORD_REJECTED", validation_detail(error))
+    def __call__(self, index: int, raw: Mapping) -> dict:
+        """The result of the ``index``-th record, ``raw``."""
+        loaded = index < len(self.envelopes)
+        mutation = self.envelopes[index] if loaded else _load_mutation(raw)
+        if isinstance(mutation, ValidationError):
+            return _rejected(raw, "RECORD_REJECTED", validation_detail(mutation))
         # The canonical text is hashed, and stored as the revision's body: serialised once.
         body_json = canonical_json(mutation["body"])
         body_sha = hashlib.sha256(body_json).hexdigest()
@@ -298,7 +320,8 @@ class _Batch:
             # The stored result again: a receipt as ``unchanged``, a refusal as it was.
             status = "unchanged" if "receipt" in stored[1] else stored[1]["status"]
             return {**stored[1], "status": status, "replayed": True, "seq": raw["seq"]}
-        result = self.decide(raw, mutation, body_sha, body_json, visit_text)
+        body = self.bodies[index] if loaded else _load_body(mutation)
+        result = self.decide(raw, mutation, body, body_sha, body_json, visit_text)
         self.stored[mutation["mutation_id"]] = (fingerprint, result)
         self.mutations.append(
             {
@@ -313,12 +336,16 @@ class _Batch:
         return result
 
     def decide(
-        self, raw: Mapping, mutation: dict, body_sha: str, body_json: bytes, visit_text: str
+        self,
+        raw: Mapping,
+        mutation: dict,
+        body: dict | ValidationError,
+        body_sha: str,
+        body_json: bytes,
+        visit_text: str,
     ) -> dict:
-        try:
-            body = fastload.load(VISIT_BODY, LOAD_VISIT_BODY, mutation["body"])
-        except ValidationError as error:
-            return _rejected(raw, "RECORD_REJECTED", validation_detail(error))
+        if isinstance(body, ValidationError):
+            return _rejected(raw, "RECORD_REJECTED", validation_detail(body))
         if body_sha != mutation["sha256"]:
             return _rejected(raw, "HASH_MISMATCH")
         visit_fields, resident = body["visit"], body["resident"]
@@ -521,9 +548,9 @@ def apply_push(device: Device, request: Mapping) -> PushOutcome:
     batch = _Batch(device, now, request["mutations"])
     results: list[dict] = []
     halted_at = None
-    for raw in request["mutations"]:
+    for index, raw in enumerate(request["mutations"]):
         try:
-            results.append(batch(raw))
+            results.append(batch(index, raw))
         except Exception:
             halted_at = raw.get("seq") if isinstance(raw, Mapping) else None
             log.exception("push halted: device %s, seq %s", device.id, halted_at)
