@@ -209,3 +209,36 @@ def test_a_refused_list_item_is_reported_by_its_position_and_a_replay_refuses_it
     [again] = api.push(mutation).json["results"]
     assert again == {**result, "replayed": True}
     assert count(api.app, CentralVisit) == 0
+
+
+def test_an_unexpected_error_loading_a_record_halts_the_push_there(api: Api, monkeypatch):
+    """Records are loaded before the batch's reads; a record whose loading fails for a reason
+    that is not the record's fault halts the batch at that record, in its turn, as before:
+    the records ahead of it apply, it and those after it are left for the device to resend."""
+    from sync import server
+
+    first, broken, after = api.mutation(), api.mutation(), api.mutation()
+    load_body = server._load_body
+
+    def failing(mutation: dict):
+        if mutation["mutation_id"] == uuid.UUID(broken["mutation_id"]):
+            raise RuntimeError("loader fault (injected)")
+        return load_body(mutation)
+
+    monkeypatch.setattr(server, "_load_body", failing)
+    answer = api.push(first, broken, after)
+    assert answer.status_code == 200
+    assert [result["status"] for result in answer.json["results"]] == ["created"]
+    assert answer.json["halted_at"] == broken["seq"]
+    assert count(api.app, CentralVisit) == 1 and count(api.app, SyncMutation) == 1
+
+    # A replay of the applied record is recognised even when a later record cannot load.
+    answer = api.push(first, broken)
+    assert [result["status"] for result in answer.json["results"]] == ["unchanged"]
+    assert answer.json["halted_at"] == broken["seq"]
+
+    monkeypatch.setattr(server, "_load_body", load_body)
+    answer = api.push(broken, after)
+    assert [result["status"] for result in answer.json["results"]] == ["created", "created"]
+    assert answer.json["halted_at"] is None
+    assert count(api.app, CentralVisit) == 3
