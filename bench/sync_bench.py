@@ -69,7 +69,8 @@ COLUMNS = {
     "central_resident": "id given_name family_name date_of_birth address_line_1 address_line_2"
     " town postcode district phone nhs_number updated_at",
     "central_visit": "id resident_id user_id device_id district setting form_id form_version"
-    " sha256 received_at updated_at revision status",
+    " sha256 received_at updated_at kind referral_source first_contact_date visit_date"
+    " first_received_at revision status flags",
     "visit_revision": "visit_id sha256 body device_id mutation_id device_time server_time"
     " revision clock_offset_seconds",
     "sync_mutation": "mutation_id device_id device_seq fingerprint result created_at",
@@ -77,12 +78,13 @@ COLUMNS = {
     "central_audit_event": "at actor_id device_id record_id action record_type note",
     "ingest_job": "visit_id queued_at revision ordered attempts last_error",
 }
-FIXED = {"revision": "1", "status": "'received'", "clock_offset_seconds": "0.5"}
-FIXED |= {"kind": "'visit.received'", "action": "'visit_created'", "record_type": "'visit'"}
+FIXED = {"revision": "1", "status": "'received'", "clock_offset_seconds": "0.5", "flags": "'[]'"}
+FIXED |= {"change_log.kind": "'visit.received'", "action": "'visit_created'"}
+FIXED |= {"record_type": "'visit'"}
 FIXED |= {"note": "'revision 1'", "ordered": "'{}'", "attempts": "0", "last_error": "''"}
 INSERTS = {
     table: f"INSERT INTO {table} ({', '.join(names.split())}) VALUES "  # noqa: S608 - constants
-    f"({', '.join(FIXED.get(name, '?') for name in names.split())})"
+    f"({', '.join(FIXED.get(f'{table}.{name}', FIXED.get(name, '?')) for name in names.split())})"
     for table, names in COLUMNS.items()
 }
 COUNT = "SELECT count(*), count(DISTINCT {0}) FROM {1}"
@@ -148,7 +150,10 @@ def central_rows(bodies, owners: list[tuple[str, str]], first_seq: int) -> dict[
         person += [r[k] for k in ("address_line_2", "town", "postcode", "district", "phone")]
         out["central_resident"].append((rid, *person, r["nhs_number"], NOW))
         form = (v["setting"], v["form_id"], v["form_version"])
-        out["central_visit"].append((vid, rid, user, dev, r["district"], *form, sha, NOW, NOW))
+        about = (v["kind"], v["referral_source"], v["first_contact_date"], v["visit_date"], NOW)
+        out["central_visit"].append(
+            (vid, rid, user, dev, r["district"], *form, sha, NOW, NOW, *about)
+        )
         out["visit_revision"].append((vid, sha, text, dev, mutation.hex, NOW, NOW))
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
         result = json.dumps(result)

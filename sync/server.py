@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.central import ingest, orders, referrals
 from app.db import insert_many
@@ -211,6 +211,23 @@ class _VisitState:
     new: bool = False
 
 
+# What a push reads up front, for all its records at once (built once: the ids vary).
+STORED_RESULTS = select(
+    SyncMutation.mutation_id, SyncMutation.fingerprint, SyncMutation.result
+).where(SyncMutation.mutation_id.in_(bindparam("ids", expanding=True)))
+VISIT_STATES = select(
+    CentralVisit.id,
+    CentralVisit.user_id,
+    CentralVisit.revision,
+    CentralVisit.sha256,
+    CentralVisit.status,
+    CentralVisit.received_at,
+).where(CentralVisit.id.in_(bindparam("ids", expanding=True)))
+KNOWN_RESIDENTS = select(CentralResident.id).where(
+    CentralResident.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _load_mutation(raw: Any) -> dict | ValidationError:
     """A record's envelope, loaded, or why it cannot be."""
     try:
@@ -242,7 +259,6 @@ class _Batch:
         self.now_iso = iso(now)
         self.forms = current_app.extensions["forms"]
         self.poison = faults.poison()
-        # Each record's envelope is loaded once, here: its ids say what to read up front.
         # Each record is loaded once, here: its ids say what to read up front.
         self.envelopes: list[dict | ValidationError] = []
         self.bodies: list[dict | ValidationError | None] = []
@@ -261,30 +277,14 @@ class _Batch:
         self.stored: dict[uuid.UUID, tuple[str, dict]] = {
             mutation_id: (fingerprint, result)
             for mutation_id, fingerprint, result in db.session.execute(
-                select(
-                    SyncMutation.mutation_id, SyncMutation.fingerprint, SyncMutation.result
-                ).where(SyncMutation.mutation_id.in_(mutation_ids))
+                STORED_RESULTS, {"ids": list(mutation_ids)}
             )
         }
-        visit = CentralVisit
         self.visits: dict[uuid.UUID, _VisitState] = {
             row.id: _VisitState(row.user_id, row.revision, row.sha256, row.status, row.received_at)
-            for row in db.session.execute(
-                select(
-                    visit.id,
-                    visit.user_id,
-                    visit.revision,
-                    visit.sha256,
-                    visit.status,
-                    visit.received_at,
-                ).where(visit.id.in_(visit_ids))
-            )
+            for row in db.session.execute(VISIT_STATES, {"ids": list(visit_ids)})
         }
-        self.known_residents = set(
-            db.session.scalars(
-                select(CentralResident.id).where(CentralResident.id.in_(resident_ids))
-            )
-        )
+        self.known_residents = set(db.session.scalars(KNOWN_RESIDENTS, {"ids": list(resident_ids)}))
         self.residents: dict[uuid.UUID, dict] = {}
         self.visit_rows: dict[uuid.UUID, dict] = {}
         self.revisions: list[dict] = []
