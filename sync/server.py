@@ -255,7 +255,8 @@ class _Batch:
 
     def __init__(self, device: Device, now: datetime, raws: list) -> None:
         self.device, self.now = device, now
-        self.device_id, self.user_id = device.id, device.user_id  # read once, not per record
+        # Read once, not per record.
+        self.device_id, self.user_id, self.user = device.id, device.user_id, device.user
         self.now_iso = iso(now)
         self.forms = current_app.extensions["forms"]
         self.poison = faults.poison()
@@ -393,7 +394,7 @@ class _Batch:
         # the rules see them are worked out only for a visit that orders something.
         values = referrals.view_of(definition, body).values if body["orders"] else {}
         ordered = orders.ingest_orders(
-            self.device.user,
+            self.user,
             visit_id,
             revision,
             resident["id"],

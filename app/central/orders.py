@@ -12,7 +12,7 @@ kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,7 +50,7 @@ def ingest_orders(
     visit_id: uuid.UUID,
     revision: int,
     resident_id: uuid.UUID,
-    orders: Iterable[Mapping[str, Any]],
+    orders: Sequence[Mapping[str, Any]],
     values: Mapping[str, Any],
     consents: Mapping[str, str],
     now: datetime,
@@ -58,6 +58,8 @@ def ingest_orders(
     """Central's decision on each order of a revision (``orders`` as the wire schema loaded
     them; ``values`` are the revision's answers as the rules see them)."""
     result = OrderIngest()
+    if not orders:
+        return result
     catalogues = current_app.extensions["catalogues"]
     for order in orders:
         if user.ta_level not in ("L3", "L4"):
