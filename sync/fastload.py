@@ -12,7 +12,6 @@ So the schemas stay the one definition of the wire format, and their messages th
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -42,30 +41,40 @@ def compile_loader(schema: Schema) -> Loader:
     Only what the sync schemas use is supported (strict schemas, no hooks, no data keys);
     anything else fails here, at import, rather than loading differently from marshmallow.
     """
+    name = type(schema).__name__
     if any(getattr(schema, "_hooks", {}).values()):  # pre/post-load, @validates…
-        raise TypeError(f"{type(schema).__name__}: hooks are not supported by compile_loader")
+        raise TypeError(f"{name}: hooks are not supported by compile_loader")
     if schema.unknown != "raise":
-        raise TypeError(f"{type(schema).__name__}: only schemas that refuse unknown fields")
-    source = _Source(type(schema).__name__)
-    for name, field in schema.fields.items():
-        if field.data_key not in (None, name) or field.attribute not in (None, name):
-            raise TypeError(f"{type(schema).__name__}.{name}: data keys are not supported")
-        source.field(name, field)
-    return source.function(frozenset(schema.fields))
+        raise TypeError(f"{name}: only schemas that refuse unknown fields")
+    source = _Source()
+    lines = [
+        "def load(raw):",
+        f"    if type(raw) is not dict or not {source.constant(frozenset(schema.fields))}"
+        ".issuperset(raw):",
+        "        raise NotPlain",
+        "    out = {}",
+    ]
+    for key, field in schema.fields.items():
+        if field.data_key not in (None, key) or field.attribute not in (None, key):
+            raise TypeError(f"{name}.{key}: data keys are not supported")
+        lines += source.field(key, field)
+    return source.function([*lines, "    return out"], f"loader of {name}")
+
+
+def _field_loader(field: fields.Field) -> Loader:
+    """A loader of one value of ``field`` (an item of a list or dict), validators included."""
+    source = _Source()
+    none = "return None" if field.allow_none else "raise NotPlain"  # marshmallow's rule
+    lines = ["def load(value):", "    if value is None:", f"        {none}"]
+    lines += ["    " + line for line in source.conversion(field) + source.checks(field)]
+    return source.function([*lines, "    return value"], f"loader of {type(field).__name__}")
 
 
 class _Source:
-    """The source of one record loader, and the values its code refers to by name."""
+    """Generated loader code, and the values it refers to by name."""
 
-    def __init__(self, schema_name: str) -> None:
-        self.schema_name = schema_name
+    def __init__(self) -> None:
         self.names: dict[str, Any] = {"NotPlain": NotPlain, "MISSING": missing}
-        self.lines = [
-            "def load_record(raw):",
-            "    if type(raw) is not dict or not FIELDS.issuperset(raw):",
-            "        raise NotPlain",
-            "    out = {}",
-        ]
 
     def constant(self, value: Any) -> str:
         """A name the generated code uses for ``value``."""
@@ -73,7 +82,8 @@ class _Source:
         self.names[name] = value
         return name
 
-    def field(self, name: str, field: fields.Field) -> None:
+    def field(self, name: str, field: fields.Field) -> list[str]:
+        """Lines that load the record's field ``name`` into ``out``."""
         key = repr(name)
         lines = [f"    value = raw.get({key}, MISSING)", "    if value is MISSING:"]
         default = field.load_default
@@ -88,13 +98,12 @@ class _Source:
         lines.append("    elif value is None:")
         lines.append(f"        out[{key}] = None" if field.allow_none else "        raise NotPlain")
         lines.append("    else:")
-        lines += ["        " + line for line in self.conversion(field)]
-        lines += ["        " + line for line in self.checks(field)]
+        lines += ["        " + line for line in self.conversion(field) + self.checks(field)]
         lines.append(f"        out[{key}] = value")
-        self.lines += lines
+        return lines
 
     def conversion(self, field: fields.Field) -> list[str]:
-        """Lines that check ``value``'s type and turn it into what marshmallow loads."""
+        """Lines that check a value's type and turn it into what marshmallow loads."""
         if field.dump_only or field.load_only:
             raise TypeError(f"{field!r}: dump_only and load_only are not supported")
         kind = type(field)
@@ -114,18 +123,19 @@ class _Source:
                 "except ValueError:",
                 "    raise NotPlain from None",
             ]
-        if kind in (fields.Nested, fields.List, fields.Dict):  # a loader of its own
-            return [f"value = {self.constant(_unchecked_loader(field))}(value)"]
+        if kind in (fields.Nested, fields.List, fields.Dict):
+            return [f"value = {self.constant(_container_loader(field))}(value)"]
         raise TypeError(f"{field!r}: field type not supported by compile_loader")
 
     def checks(self, field: fields.Field) -> list[str]:
-        """Lines that refuse a loaded ``value`` one of the field's validators would."""
+        """Lines that refuse a loaded value one of the field's validators would."""
         lines = []
         for validator in field.validators:
             lines += [f"if not ({self.condition(validator)}):", "    raise NotPlain"]
         return lines
 
     def condition(self, validator: Callable) -> str:
+        """A validator as an expression: the common ones as comparisons, any other called."""
         kind = type(validator)
         if kind is validate.OneOf:
             return f"value in {self.constant(tuple(validator.choices))}"
@@ -145,20 +155,12 @@ class _Source:
                 above = "<=" if validator.max_inclusive else "<"
                 parts.append(f"value {above} {self.constant(validator.max)}")
             return " and ".join(parts) or "True"
-        return f"{self.constant(_test(validator))}(value)"
+        return f"{self.constant(_passes(validator))}(value)"
 
-    def function(self, field_names: frozenset[str]) -> Loader:
-        self.names["FIELDS"] = field_names
-        self.lines.append("    return out")
+    def function(self, lines: list[str], label: str) -> Loader:
         namespace = dict(self.names)
-        code = compile("\n".join(self.lines), f"<loader of {self.schema_name}>", "exec")
-        exec(code, namespace)  # noqa: S102 - source built here from the schema's own fields
-        return namespace["load_record"]
-
-
-def _field_loader(field: fields.Field) -> Loader:
-    """A loader of one value of ``field`` (an item of a list or dict), validators included."""
-    return _checked(_unchecked_loader(field), _checks(field))
+        exec(compile("\n".join(lines), f"<{label}>", "exec"), namespace)  # noqa: S102 - built here
+        return namespace["load"]
 
 
 def _parse_function(field: fields.Field) -> Callable[[str], Any]:
@@ -170,14 +172,12 @@ def _parse_function(field: fields.Field) -> Callable[[str], Any]:
     return parse
 
 
-def _unchecked_loader(field: fields.Field) -> Loader:
-    if field.dump_only or field.load_only:
-        raise TypeError(f"{field!r}: dump_only and load_only are not supported")
+def _container_loader(field: fields.Field) -> Loader:
+    """A loader of a nested record, a list or a dict (its items loaded by their own)."""
     if type(field) is fields.Nested:
-        nested = field.schema
         if field.many or field.only or field.exclude:
             raise TypeError(f"{field!r}: only plain nested schemas are supported")
-        return compile_loader(nested)
+        return compile_loader(field.schema)
     if type(field) is fields.List:
         inner = _field_loader(field.inner)
 
@@ -187,110 +187,26 @@ def _unchecked_loader(field: fields.Field) -> Loader:
             return [inner(item) for item in value]
 
         return load_list
-    if type(field) is fields.Dict:
-        keys = _field_loader(field.key_field) if field.key_field else None
-        values = _field_loader(field.value_field) if field.value_field else None
+    keys = _field_loader(field.key_field) if field.key_field else None
+    values = _field_loader(field.value_field) if field.value_field else None
 
-        def load_dict(value: Any) -> dict:
-            if type(value) is not dict:
-                raise NotPlain
-            if keys is None and values is None:
-                return dict(value)
-            return {
-                (keys(k) if keys else k): (values(v) if values else v) for k, v in value.items()
-            }
-
-        return load_dict
-    if type(field) is fields.UUID:
-
-        def load_uuid(value: Any) -> uuid.UUID:
-            if type(value) is not str:
-                raise NotPlain
-            try:
-                return uuid.UUID(value)
-            except ValueError:
-                raise NotPlain from None
-
-        return load_uuid
-    if type(field) is fields.String:
-
-        def load_string(value: Any) -> str:
-            if type(value) is not str:
-                raise NotPlain
-            return value
-
-        return load_string
-    if type(field) is fields.Integer and field.strict:
-
-        def load_integer(value: Any) -> int:
-            if type(value) is not int:
-                raise NotPlain
-            return value
-
-        return load_integer
-    if type(field) in (fields.Date, fields.DateTime):
-        parse = _parse_function(field)
-
-        def load_moment(value: Any) -> Any:
-            if type(value) is not str:
-                raise NotPlain
-            try:
-                return parse(value)
-            except ValueError:
-                raise NotPlain from None
-
-        return load_moment
-    if type(field) is fields.Raw:
-        allow_none = field.allow_none
-
-        def load_raw(value: Any) -> Any:
-            if value is None and not allow_none:  # inside a Dict or List: no null either
-                raise NotPlain
-            return value
-
-        return load_raw
-    raise TypeError(f"{field!r}: field type not supported by compile_loader")
-
-
-def _checked(loader: Loader, check: Callable[[Any], bool] | None) -> Loader:
-    if check is None:
-        return loader
-
-    def load_checked(value: Any) -> Any:
-        loaded = loader(value)
-        if not check(loaded):
+    def load_dict(value: Any) -> dict:
+        if type(value) is not dict:
             raise NotPlain
-        return loaded
+        if keys is None and values is None:
+            return dict(value)
+        return {(keys(k) if keys else k): (values(v) if values else v) for k, v in value.items()}
 
-    return load_checked
-
-
-def _checks(field: fields.Field) -> Callable[[Any], bool] | None:
-    """One predicate for all of a field's validators: the common ones as plain comparisons,
-    any other by calling it."""
-    tests = [_test(validator) for validator in field.validators]
-    if not tests:
-        return None
-    if len(tests) == 1:
-        return tests[0]
-    return lambda value: all(test(value) for test in tests)
+    return load_dict
 
 
-def _test(validator: Callable) -> Callable[[Any], bool]:
-    if type(validator) is validate.OneOf:
-        choices = tuple(validator.choices)
-        return lambda value: value in choices
-    if type(validator) is validate.Length and validator.equal is None:
-        low = validator.min if validator.min is not None else 0
-        high = validator.max if validator.max is not None else float("inf")
-        return lambda value: low <= len(value) <= high
-    if type(validator) is validate.Regexp:
-        pattern: re.Pattern = validator.regex
-        return lambda value: pattern.match(value) is not None
+def _passes(validator: Callable) -> Callable[[Any], bool]:
+    """Whether a value passes ``validator`` (as marshmallow 4: only a ValidationError
+    refuses)."""
 
     def passes(value: Any) -> bool:
         try:
-            validator(value)  # as marshmallow 4: only a ValidationError refuses
+            validator(value)
         except ValidationError:
             return False
         return True
